@@ -1,0 +1,69 @@
+//! Economics: is a GPU's idle hour worth more mining SHA-256d or serving AI
+//! inference?
+//!
+//! The models, each in its own file and each citing its constants:
+//!
+//! * [`mining`]: expected BTC and USD per day from a hash rate, the halving
+//!   schedule (consensus-exact subsidy), difficulty, fees, pool fee, stale
+//!   rate and uptime; hashprice; a multi-month horizon;
+//! * [`power`]: watts × USD/kWh × PUE;
+//! * [`inference`]: market rental, or roofline tokens/s × USD per Mtok ×
+//!   utilization, calibrated against TensorRT-LLM's published throughput;
+//! * [`decision`]: net USD/hour of mine, infer and idle, the winner, and the
+//!   break-even BTC price, electricity price, token price and utilization;
+//! * [`site`]: the same question per megawatt, with ASIC fleets;
+//! * [`sensitivity`]: sweeps for the plots;
+//! * [`presets`]: cited GPU, model, ASIC, network and price figures;
+//! * [`scenario`]: inputs with their provenance and the TOML file format;
+//! * [`report`]: the `hashwatt.econ/1` JSON and Markdown reports;
+//! * [`bench`]: reading `hashwatt.bench/1` reports.
+//!
+//! Every money figure is **modeled**; only the hash rate and (when a meter
+//! was available) the watts of a bench report are **measured**, and reports
+//! say which is which.
+//!
+//! # For schedulers
+//!
+//! [`evaluate`] turns a [`Scenario`] into a [`Decision`]; [`Decision::winner`]
+//! says who gets the next slice of the GPU:
+//!
+//! ```
+//! use hashwatt::economics::{evaluate, Scenario, Choice, units::*};
+//! let mut s = Scenario::new(HashRate(5.0e9), Watts(700.0)); // your bench figures
+//! s.utilization = Percent(40.0); // expected inference demand this hour
+//! let d = evaluate(&s)?;
+//! match d.winner {
+//!     Choice::Infer => { /* hand the GPU to the inference server */ }
+//!     Choice::Mine => { /* run a mining session in cancellable slices */ }
+//!     Choice::Idle => { /* leave it idle or power it down */ }
+//! }
+//! assert_eq!(d.winner, Choice::Infer);
+//! # Ok::<(), hashwatt::economics::EconError>(())
+//! ```
+//!
+//! `examples/scheduler.rs` shows the whole loop, including running the
+//! mining engine in time slices that stop when AI work arrives.
+//!
+//! # What a GPU earns mining
+//!
+//! At January 2026 figures a GPU's SHA-256d hash rate (single-digit GH/s) is
+//! about 10⁻⁶ of one ASIC's; its mining revenue is of the order of 0.01 % of
+//! its own electricity bill. The reports print that ratio on their first
+//! lines. The break-even BTC price is in the hundreds of millions of USD.
+
+pub mod bench;
+pub mod decision;
+mod error;
+pub mod inference;
+pub mod mining;
+pub mod power;
+pub mod presets;
+pub mod report;
+pub mod scenario;
+pub mod sensitivity;
+pub mod site;
+pub mod units;
+
+pub use decision::{BreakEvens, Choice, Decision, Nets, evaluate};
+pub use error::{EconError, Result};
+pub use scenario::Scenario;

@@ -1,0 +1,459 @@
+//! Cited presets: GPUs, models, ASICs, network and price defaults.
+//!
+//! Every number here comes from `ECONOMICS-FACTS.md` (the project's table of
+//! cited figures); each item names its source, the date the figure applies
+//! to, and a grade: **P** primary (vendor or protocol document), **S**
+//! secondary (reseller, press, third-party table), **D** derived by
+//! arithmetic. Figures that are assumptions rather than citations say so.
+
+use super::error::{EconError, Result};
+
+/// A GPU's spec-sheet numbers, as used by the roofline model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GpuPreset {
+    /// Preset key for `--gpu` (lower-case, dash-separated).
+    pub key: &'static str,
+    /// Display name.
+    pub name: &'static str,
+    /// Memory capacity in GB (10^9 bytes).
+    pub memory_gb: f64,
+    /// Peak memory bandwidth in TB/s.
+    pub bandwidth_tb_s: f64,
+    /// Dense BF16/FP16 tensor TFLOPS (half NVIDIA's "with sparsity" figure).
+    pub bf16_tflops: f64,
+    /// Dense FP8 tensor TFLOPS, `None` where the GPU has no FP8 (A100).
+    pub fp8_tflops: Option<f64>,
+    /// Maximum board power in watts (TDP / TGP).
+    pub max_power_w: f64,
+    /// On-demand rental price per GPU-hour, USD.
+    pub rental_usd_per_hour: f64,
+    /// Where the rental price comes from.
+    pub rental_source: &'static str,
+    /// Where the spec-sheet numbers come from.
+    pub source: &'static str,
+}
+
+/// The GPU presets. Spec figures: ECONOMICS-FACTS §4; rental: §6.
+pub const GPUS: &[GpuPreset] = &[
+    GpuPreset {
+        key: "h100-sxm",
+        name: "NVIDIA H100 SXM",
+        memory_gb: 80.0,
+        bandwidth_tb_s: 3.35,
+        bf16_tflops: 989.0,
+        fp8_tflops: Some(1979.0),
+        max_power_w: 700.0,
+        rental_usd_per_hour: 2.69,
+        rental_source: "RunPod Community Cloud, read 2026-09-25 (runpod.io/pricing via silybench-data) S",
+        source: "NVIDIA H100 datasheet as reproduced by hpctech.co.jp and glennklockwood.com S",
+    },
+    GpuPreset {
+        key: "h100-pcie",
+        name: "NVIDIA H100 PCIe",
+        memory_gb: 80.0,
+        bandwidth_tb_s: 2.0,
+        bf16_tflops: 756.0,
+        fp8_tflops: Some(1513.0),
+        max_power_w: 350.0,
+        rental_usd_per_hour: 1.99,
+        rental_source: "RunPod Community Cloud, read 2026-09-25 S",
+        source: "NVIDIA H100 PCIe product brief PB-11133-001_v02, Nov 2022 P",
+    },
+    GpuPreset {
+        key: "h200",
+        name: "NVIDIA H200 SXM",
+        memory_gb: 141.0,
+        bandwidth_tb_s: 4.8,
+        bf16_tflops: 989.0,
+        fp8_tflops: Some(1979.0),
+        max_power_w: 700.0,
+        rental_usd_per_hour: 3.59,
+        rental_source: "RunPod Community Cloud, read 2026-09-25 S",
+        source: "NVIDIA SC23 figures (13 Nov 2023) via lzwjava.github.io, geektopia.es S",
+    },
+    GpuPreset {
+        key: "a100-80gb",
+        name: "NVIDIA A100 80GB SXM",
+        memory_gb: 80.0,
+        bandwidth_tb_s: 2.039,
+        bf16_tflops: 312.0,
+        fp8_tflops: None,
+        max_power_w: 400.0,
+        rental_usd_per_hour: 1.39,
+        rental_source: "RunPod Community Cloud (SXM), read 2026-09-25 S",
+        source: "NVIDIA A100 datasheet via glennklockwood.com, thundercompute.com S",
+    },
+    GpuPreset {
+        key: "l40s",
+        name: "NVIDIA L40S",
+        memory_gb: 48.0,
+        bandwidth_tb_s: 0.864,
+        bf16_tflops: 362.0,
+        fp8_tflops: Some(733.0),
+        max_power_w: 350.0,
+        rental_usd_per_hour: 0.79,
+        rental_source: "RunPod Community Cloud, read 2026-09-25 S",
+        source: "NVIDIA L40S datasheet table (mullet.se, omegaco.ae) S",
+    },
+    GpuPreset {
+        key: "rtx-4090",
+        name: "NVIDIA GeForce RTX 4090",
+        memory_gb: 24.0,
+        bandwidth_tb_s: 1.008,
+        // FP16 with FP32 accumulate; 330 with FP16 accumulate.
+        bf16_tflops: 165.0,
+        // waredb.com figure; 660 is also quoted (unconfirmed, FACTS §4 ✖).
+        fp8_tflops: Some(330.0),
+        max_power_w: 450.0,
+        rental_usd_per_hour: 0.34,
+        rental_source: "RunPod Community Cloud, read 2026-09-25 S",
+        source: "waredb.com, techgoing.com S",
+    },
+    GpuPreset {
+        key: "b200",
+        name: "NVIDIA B200 (HGX, 1 kW)",
+        memory_gb: 180.0,
+        bandwidth_tb_s: 8.0,
+        bf16_tflops: 2250.0,
+        fp8_tflops: Some(4500.0),
+        max_power_w: 1000.0,
+        rental_usd_per_hour: 5.98,
+        rental_source: "RunPod Community Cloud, read 2026-09-25 S",
+        source: "glennklockwood.com/garden/processors/B200; docs.vultr.com S",
+    },
+];
+
+/// A decoder-only transformer's shape (Llama family), from which parameter
+/// count and KV-cache size are derived.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ModelPreset {
+    /// Preset key for `--model`.
+    pub key: &'static str,
+    /// Display name.
+    pub name: &'static str,
+    /// Transformer layers.
+    pub layers: u32,
+    /// Hidden (embedding) size.
+    pub hidden: u32,
+    /// MLP intermediate size.
+    pub intermediate: u32,
+    /// Query heads.
+    pub heads: u32,
+    /// Key/value heads (grouped-query attention).
+    pub kv_heads: u32,
+    /// Vocabulary size.
+    pub vocab: u32,
+    /// Default output-token price, USD per million tokens.
+    pub usd_per_mtok: f64,
+    /// Where that price comes from.
+    pub price_source: &'static str,
+    /// Where the shape comes from.
+    pub source: &'static str,
+}
+
+impl ModelPreset {
+    /// Per-head dimension (`hidden / heads`).
+    pub fn head_dim(&self) -> u32 {
+        self.hidden / self.heads
+    }
+
+    /// Parameter count derived from the shape (**D**): untied input
+    /// embedding and output head, Q/K/V/O projections, gated MLP (three
+    /// matrices); norms are negligible and left out. Llama-3.1-8B → 8.03 B,
+    /// 70B → 70.55 B, matching Meta's published sizes.
+    pub fn params(&self) -> f64 {
+        let h = f64::from(self.hidden);
+        let kv = f64::from(self.kv_heads * self.head_dim());
+        let attn = 2.0 * h * h + 2.0 * h * kv;
+        let mlp = 3.0 * h * f64::from(self.intermediate);
+        f64::from(self.layers) * (attn + mlp) + 2.0 * f64::from(self.vocab) * h
+    }
+
+    /// KV-cache elements per token: 2 (K and V) × layers × KV heads × head dim.
+    pub fn kv_elements_per_token(&self) -> f64 {
+        2.0 * f64::from(self.layers) * f64::from(self.kv_heads) * f64::from(self.head_dim())
+    }
+}
+
+/// The model presets. Shapes: Meta's Llama 3.1 `config.json` as tabulated
+/// in oumi-ai `configs/recipes/llama3_1/README.md` (read Nov 2026, **S**).
+/// Prices: ECONOMICS-FACTS §6 (Together AI Instruct Turbo, ~2024–2025, **S**).
+pub const MODELS: &[ModelPreset] = &[
+    ModelPreset {
+        key: "llama-3.1-8b",
+        name: "Llama-3.1-8B",
+        layers: 32,
+        hidden: 4096,
+        intermediate: 14_336,
+        heads: 32,
+        kv_heads: 8,
+        vocab: 128_256,
+        usd_per_mtok: 0.18,
+        price_source: "Together AI Llama-3.1-8B Instruct Turbo output price, ~2024-2025 third-party tables S",
+        source: "Meta Llama 3.1 config.json via oumi-ai recipes README S",
+    },
+    ModelPreset {
+        key: "llama-3.1-70b",
+        name: "Llama-3.1-70B",
+        layers: 80,
+        hidden: 8192,
+        intermediate: 28_672,
+        heads: 64,
+        kv_heads: 8,
+        vocab: 128_256,
+        usd_per_mtok: 0.88,
+        price_source: "Together AI Llama-3.1/3.3-70B Instruct Turbo output price, ~2024-2025 third-party tables S",
+        source: "Meta Llama 3.1 config.json via oumi-ai recipes README S",
+    },
+];
+
+/// A Bitcoin ASIC miner's efficiency.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AsicPreset {
+    /// Preset key.
+    pub key: &'static str,
+    /// Display name.
+    pub name: &'static str,
+    /// Hash rate, TH/s.
+    pub th_per_s: f64,
+    /// Wall power, W.
+    pub watts: f64,
+    /// Efficiency, joules per terahash.
+    pub j_per_th: f64,
+    /// Source and date.
+    pub source: &'static str,
+}
+
+/// ASIC presets (ECONOMICS-FACTS §3; vendor pages not retrieved, all **S**).
+pub const ASICS: &[AsicPreset] = &[
+    AsicPreset {
+        key: "s21-xp",
+        name: "Antminer S21 XP",
+        th_per_s: 270.0,
+        watts: 3645.0,
+        j_per_th: 13.5,
+        source: "btcminermarketplace.com spec list, 2024 S",
+    },
+    AsicPreset {
+        key: "s21",
+        name: "Antminer S21",
+        th_per_s: 200.0,
+        watts: 3500.0,
+        j_per_th: 17.5,
+        source: "viabtc.com WDMS 2023 recap, Sep 2023 S",
+    },
+    AsicPreset {
+        key: "s21-pro",
+        name: "Antminer S21 Pro",
+        th_per_s: 234.0,
+        watts: 3510.0,
+        j_per_th: 15.0,
+        source: "reseller spec (Uminers), Jul 2024 S",
+    },
+    AsicPreset {
+        key: "s21-xp-hyd",
+        name: "Antminer S21 XP Hydro",
+        th_per_s: 473.0,
+        watts: 5676.0,
+        j_per_th: 12.0,
+        source: "public miner tables, 2024 S",
+    },
+    AsicPreset {
+        key: "s23-hyd",
+        name: "Antminer S23 Hydro",
+        th_per_s: 580.0,
+        watts: 5510.0,
+        j_per_th: 9.5,
+        source: "salmoncrypto.com (bitcoin.com), ships early 2026 S",
+    },
+    AsicPreset {
+        key: "m60s",
+        name: "Whatsminer M60S",
+        th_per_s: 182.0,
+        watts: 3185.0,
+        j_per_th: 17.5,
+        source: "CoinDesk reprint (tech4u.app), Oct 2023 S; watts D from 182 TH/s x 17.5 J/TH",
+    },
+];
+
+/// Network defaults: Luxor Hashrate Index roundup, 12 Jan 2026 (**P**,
+/// ECONOMICS-FACTS §2), the latest figures the project found.
+pub mod network {
+    /// Difficulty 148.26 T (after the −1.20 % adjustment of 8 Jan 2026).
+    /// Source: hashrateindex.com roundup, 12 Jan 2026 **P**.
+    pub const DIFFICULTY: f64 = 148.26e12;
+    /// BTC price ≈ $91,132. Source: hashrateindex.com roundup, 12 Jan 2026 **P**.
+    pub const BTC_PRICE_USD: f64 = 91_132.0;
+    /// Fees ≈ 0.017 BTC per block: 17 BTC in the week to 12 Jan 2026
+    /// (Luxor **P**) ÷ ~1,008 blocks (**D**).
+    pub const FEES_BTC_PER_BLOCK: f64 = 0.017;
+    /// Block height ≈ 931,000 in mid-January 2026 (**D**: height 840,000 on
+    /// 20 Apr 2024 plus 632 days × 144 blocks). Only the subsidy depends on
+    /// it, and it is 3.125 BTC for all heights 840,000–1,049,999.
+    pub const HEIGHT: u32 = 931_000;
+    /// Luxor's published gross hashprice for the same week, USD/PH/s/day,
+    /// used to check the model. Source: hashrateindex.com, 12 Jan 2026 **P**.
+    pub const PUBLISHED_HASHPRICE_USD: f64 = 39.53;
+    /// A human-readable citation for the defaults above.
+    pub const SOURCE: &str = "Luxor Hashrate Index roundup, 12 Jan 2026 (hashrateindex.com) P";
+}
+
+/// Power defaults (ECONOMICS-FACTS §7).
+pub mod power {
+    /// Industry-average PUE 1.56. Source: Uptime Institute 2024 survey **S/P**.
+    pub const PUE: f64 = 1.56;
+    /// Source of [`PUE`].
+    pub const PUE_SOURCE: &str = "Uptime Institute industry average, 2024 survey S/P";
+    /// Electricity $0.081/kWh: TeraWulf's energy cost in Q1 2025
+    /// (TheMinerMag via tekmono.com **S**), a recent US data-center-scale rate.
+    pub const ELECTRICITY_USD_PER_KWH: f64 = 0.081;
+    /// Source of [`ELECTRICITY_USD_PER_KWH`].
+    pub const ELECTRICITY_SOURCE: &str =
+        "TeraWulf energy cost Q1 2025 (TheMinerMag via tekmono.com) S";
+    /// Idle draw as a fraction of max board power. **Assumption, not a
+    /// citation**: the project found no cited idle figure; measure yours with
+    /// `hashwatt bench` (its report's `joules − net_joules` is the idle
+    /// baseline, which `econ --bench` uses when present).
+    pub const IDLE_FRACTION_OF_MAX: f64 = 0.10;
+}
+
+/// Site-view reference figures (ECONOMICS-FACTS §7), shown next to the model.
+pub mod site {
+    /// Core Scientific–CoreWeave 200 MW 12-year lease, >$3.5 B ≈
+    /// $1.45 M per MW-year (**D** from CNBC via ForkLog, Jun 2024, **S**).
+    pub const AI_LEASE_CORE_SCIENTIFIC_USD_PER_MW_YEAR: f64 = 1.45e6;
+    /// TeraWulf–Fluidstack ~200 MW 10-year ~$3.7 B ≈ $1.85 M per MW-year
+    /// (**D** from CryptoSlate, Aug 2025, **S**).
+    pub const AI_LEASE_TERAWULF_USD_PER_MW_YEAR: f64 = 1.85e6;
+    /// Luxor: <19 J/TH fleets earn $97/MWh gross (12 Jan 2026, **P**).
+    pub const LUXOR_SUB19_USD_PER_MWH: f64 = 97.0;
+    /// Build-out cost per MW quoted by Sabre56's CEO (Cointelegraph, Sep
+    /// 2024, **S**): AI data center $3–5 M/MW vs mining $0.30–0.35 M/MW.
+    pub const CAPEX_NOTE: &str = "capex not modeled: AI DC $3-5M/MW vs mining $0.30-0.35M/MW (Sabre56 CEO, Cointelegraph, Sep 2024, S)";
+    /// Riot's net power cost 3.4 ¢/kWh in Q1 2025 (fintool.com call
+    /// summary, **S**), a low-cost miner's rate.
+    pub const RIOT_USD_PER_KWH: f64 = 0.034;
+}
+
+/// The TensorRT-LLM throughput figures the roofline is checked against
+/// (ECONOMICS-FACTS §5: NVIDIA/TensorRT-LLM `docs/source/performance/perf-overview.md`,
+/// v1.0-era 2025, **P**). Total output tokens/s, FP8, offline max-throughput.
+pub mod published {
+    /// One published row: GPU preset key, model key, GPUs (tensor
+    /// parallel), input and output lengths, tokens/s.
+    pub type Row = (&'static str, &'static str, u32, u32, u32, f64);
+    /// Rows: Llama-3.1-8B TP1 on H100 and H200, Llama-3.3-70B (same shape as
+    /// 3.1-70B) TP1 on H200 and TP2 on H100 (total for both GPUs).
+    pub const TRTLLM: &[Row] = &[
+        ("h100-sxm", "llama-3.1-8b", 1, 128, 128, 28_312.0),
+        ("h100-sxm", "llama-3.1-8b", 1, 128, 2048, 22_714.0),
+        ("h100-sxm", "llama-3.1-8b", 1, 500, 2000, 17_660.0),
+        ("h100-sxm", "llama-3.1-8b", 1, 1000, 1000, 15_220.0),
+        ("h100-sxm", "llama-3.1-8b", 1, 2048, 2048, 9_305.0),
+        ("h100-sxm", "llama-3.1-8b", 1, 2048, 128, 3_450.0),
+        ("h200", "llama-3.1-8b", 1, 128, 128, 27_911.0),
+        ("h200", "llama-3.1-8b", 1, 128, 2048, 26_221.0),
+        ("h200", "llama-3.1-8b", 1, 500, 2000, 20_770.0),
+        ("h200", "llama-3.1-8b", 1, 1000, 1000, 17_744.0),
+        ("h200", "llama-3.1-8b", 1, 2048, 2048, 12_194.0),
+        ("h200", "llama-3.1-8b", 1, 2048, 128, 3_538.0),
+        ("h200", "llama-3.1-70b", 1, 128, 128, 3_803.0),
+        ("h200", "llama-3.1-70b", 1, 128, 2048, 4_336.0),
+        ("h200", "llama-3.1-70b", 1, 500, 2000, 3_666.0),
+        ("h200", "llama-3.1-70b", 1, 1000, 1000, 2_909.0),
+        ("h200", "llama-3.1-70b", 1, 2048, 2048, 2_003.0),
+        ("h200", "llama-3.1-70b", 1, 2048, 128, 442.0),
+        ("h100-sxm", "llama-3.1-70b", 2, 128, 128, 6_378.0),
+        ("h100-sxm", "llama-3.1-70b", 2, 128, 2048, 6_651.0),
+        ("h100-sxm", "llama-3.1-70b", 2, 500, 2000, 5_222.0),
+        ("h100-sxm", "llama-3.1-70b", 2, 1000, 1000, 4_205.0),
+        ("h100-sxm", "llama-3.1-70b", 2, 2048, 2048, 3_082.0),
+        ("h100-sxm", "llama-3.1-70b", 2, 2048, 128, 762.0),
+    ];
+}
+
+fn keys<T>(items: &[T], key: impl Fn(&T) -> &'static str) -> String {
+    items.iter().map(key).collect::<Vec<_>>().join(", ")
+}
+
+fn normalize(name: &str) -> String {
+    name.trim().to_ascii_lowercase().replace(['_', ' '], "-")
+}
+
+/// Looks up a GPU preset by key (case-insensitive; `_` and spaces read as `-`).
+///
+/// # Errors
+/// [`EconError::UnknownGpu`] listing the known keys.
+pub fn gpu(name: &str) -> Result<&'static GpuPreset> {
+    let n = normalize(name);
+    GPUS.iter()
+        .find(|g| g.key == n)
+        .ok_or_else(|| EconError::UnknownGpu {
+            name: name.to_owned(),
+            known: keys(GPUS, |g| g.key),
+        })
+}
+
+/// Looks up a model preset by key (case-insensitive).
+///
+/// # Errors
+/// [`EconError::UnknownModel`] listing the known keys.
+pub fn model(name: &str) -> Result<&'static ModelPreset> {
+    let n = normalize(name);
+    MODELS
+        .iter()
+        .find(|m| m.key == n)
+        .ok_or_else(|| EconError::UnknownModel {
+            name: name.to_owned(),
+            known: keys(MODELS, |m| m.key),
+        })
+}
+
+/// Looks up an ASIC preset by key (case-insensitive); `None` if unknown.
+pub fn asic(name: &str) -> Option<&'static AsicPreset> {
+    let n = normalize(name);
+    ASICS.iter().find(|a| a.key == n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_parameter_counts_match_meta() {
+        let m8 = model("Llama-3.1-8B").unwrap_or_else(|e| panic!("{e}"));
+        assert!((m8.params() / 1e9 - 8.03).abs() < 0.01, "{}", m8.params());
+        assert_eq!(m8.head_dim(), 128);
+        // 2 × 32 × 8 × 128 = 65,536 elements: 128 KiB/token at FP16.
+        assert_eq!(m8.kv_elements_per_token(), 65_536.0);
+        let m70 = model("llama_3.1_70b").unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            (m70.params() / 1e9 - 70.55).abs() < 0.01,
+            "{}",
+            m70.params()
+        );
+        assert_eq!(m70.kv_elements_per_token(), 163_840.0);
+    }
+
+    #[test]
+    fn asic_efficiency_is_consistent() {
+        for a in ASICS {
+            let j = a.watts / a.th_per_s;
+            assert!((j / a.j_per_th - 1.0).abs() < 0.03, "{}: {j}", a.name);
+        }
+        assert!(asic("S21 XP").is_some());
+        assert!(asic("s99").is_none());
+    }
+
+    #[test]
+    fn unknown_presets_list_the_known_ones() {
+        let e = gpu("h900").unwrap_err().to_string();
+        assert!(
+            e.contains("unknown GPU preset `h900`") && e.contains("h100-sxm"),
+            "{e}"
+        );
+        let e = model("gpt-5").unwrap_err().to_string();
+        assert!(e.contains("llama-3.1-8b"), "{e}");
+        assert_eq!(gpu("H100 SXM").map(|g| g.max_power_w).ok(), Some(700.0));
+    }
+}

@@ -1,0 +1,662 @@
+//! The `hashwatt.econ/1` report: JSON for machines, Markdown for people.
+
+use super::decision::{Choice, Decision};
+use super::inference::{InferenceValue, Roofline};
+use super::mining::HorizonMonth;
+use super::scenario::{Scenario, Source};
+use super::sensitivity::Sweep;
+use super::site::SiteView;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Schema string of econ reports.
+pub const ECON_SCHEMA: &str = "hashwatt.econ/1";
+
+/// Mining section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MiningSection {
+    /// Hash rate used, H/s.
+    pub hashrate_h_per_s: f64,
+    /// Whether that hash rate was measured (bench report).
+    pub hashrate_measured: bool,
+    /// Expected BTC/day (net of pool fee, stale, downtime). Modeled.
+    pub btc_per_day: f64,
+    /// USD/day. Modeled.
+    pub usd_per_day: f64,
+    /// USD/hour. Modeled.
+    pub usd_per_hour: f64,
+    /// Gross hashprice, USD/PH/s/day. Modeled.
+    pub hashprice_usd_per_ph_day: f64,
+    /// Gross hashprice, BTC/PH/s/day. Modeled.
+    pub hashprice_btc_per_ph_day: f64,
+    /// Block subsidy at the height, BTC.
+    pub subsidy_btc: f64,
+    /// Subsidy + fees, BTC.
+    pub reward_per_block_btc: f64,
+    /// Network hash rate implied by the difficulty, H/s.
+    pub network_hashrate_h_per_s: f64,
+    /// Expected days per block mining solo (null if infinite).
+    pub solo_days_per_block: Option<f64>,
+    /// `"modeled"`.
+    pub basis: &'static str,
+}
+
+/// Power section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PowerSection {
+    /// Cost of mining power per hour (watts × price × PUE), USD.
+    pub usd_per_hour: f64,
+    /// Watts while mining.
+    pub mining_watts: f64,
+    /// Whether those watts were measured by a meter.
+    pub mining_watts_measured: bool,
+    /// Inference power cost per hour at the utilization, USD.
+    pub inference_usd_per_hour: f64,
+    /// Idle option's power cost per hour, USD.
+    pub idle_usd_per_hour: f64,
+    /// `"measured watts"` or `"modeled watts"`, × price × PUE.
+    pub basis: &'static str,
+}
+
+/// Inference section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InferenceSection {
+    /// `"tokens"` or `"rental"`.
+    pub method: &'static str,
+    /// Modeled tokens/s per GPU (0 for rental).
+    pub tokens_per_second: f64,
+    /// Revenue per hour at the utilization, USD.
+    pub usd_per_hour: f64,
+    /// Revenue per hour at full utilization, USD.
+    pub full_usd_per_hour: f64,
+    /// Roofline details.
+    pub roofline: Option<Roofline>,
+    /// `"modeled"`.
+    pub basis: &'static str,
+}
+
+/// Net per hour per option.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NetSection {
+    /// Mining.
+    pub mine: f64,
+    /// Inference.
+    pub infer: f64,
+    /// Idle.
+    pub idle: f64,
+}
+
+/// Decision section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DecisionSection {
+    /// `"mine"`, `"infer"` or `"idle"`.
+    pub winner: Choice,
+    /// Net USD/hour per option.
+    pub net_usd_per_hour: NetSection,
+    /// Winner's lead over the runner-up, USD/hour.
+    pub margin_usd_per_hour: f64,
+    /// Mining revenue ÷ mining power cost.
+    pub mining_revenue_to_power_cost: Option<f64>,
+    /// BTC price where mining ties the best alternative.
+    pub breakeven_btc_price_usd: Option<f64>,
+    /// BTC price where mining ties idling.
+    pub breakeven_btc_price_vs_idle_usd: Option<f64>,
+    /// Electricity price where mining ties the best alternative.
+    pub breakeven_electricity_usd_per_kwh: Option<f64>,
+    /// Electricity price below which mining beats idling.
+    pub breakeven_electricity_vs_idle_usd_per_kwh: Option<f64>,
+    /// Token price where inference ties the best alternative.
+    pub breakeven_usd_per_mtok: Option<f64>,
+    /// Rental price where inference ties the best alternative.
+    pub breakeven_rental_usd_per_hour: Option<f64>,
+    /// Utilization where inference ties the best alternative.
+    pub breakeven_utilization_pct: Option<f64>,
+}
+
+/// One echoed input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EchoedInput {
+    /// Value as used.
+    pub value: serde_json::Value,
+    /// Where it came from.
+    pub source: Source,
+}
+
+/// The whole econ report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EconReport {
+    /// [`ECON_SCHEMA`].
+    pub schema: &'static str,
+    /// Crate version that wrote it.
+    pub hashwatt_version: &'static str,
+    /// Scenario name.
+    pub scenario: String,
+    /// Mining.
+    pub mining: MiningSection,
+    /// Power.
+    pub power: PowerSection,
+    /// Inference.
+    pub inference: InferenceSection,
+    /// Decision.
+    pub decision: DecisionSection,
+    /// Horizon projection (empty unless asked).
+    pub horizon: Vec<HorizonMonth>,
+    /// Site view per MW.
+    pub site: SiteView,
+    /// Sensitivity sweeps.
+    pub sensitivity: Vec<Sweep>,
+    /// Every input with its source.
+    pub inputs: BTreeMap<String, EchoedInput>,
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+impl EconReport {
+    /// Builds the report.
+    pub fn new(s: &Scenario, d: &Decision, sensitivity: Vec<Sweep>) -> Self {
+        let hash_src = s.source_of("mining.hashrate_h_per_s");
+        let watts_src = s.source_of("power.mining_watts");
+        let inputs = s
+            .input_values()
+            .into_iter()
+            .map(|(k, value)| {
+                (
+                    k.to_owned(),
+                    EchoedInput {
+                        value,
+                        source: s.source_of(k),
+                    },
+                )
+            })
+            .collect();
+        let b = &d.breakeven;
+        EconReport {
+            schema: ECON_SCHEMA,
+            hashwatt_version: env!("CARGO_PKG_VERSION"),
+            scenario: s.name.clone(),
+            mining: MiningSection {
+                hashrate_h_per_s: s.mining.hashrate.get(),
+                hashrate_measured: hash_src.measured,
+                btc_per_day: d.mining.btc_per_day.get(),
+                usd_per_day: d.mining.usd_per_day.get(),
+                usd_per_hour: d.mining.usd_per_hour.get(),
+                hashprice_usd_per_ph_day: d.mining.hashprice_usd_per_ph_day,
+                hashprice_btc_per_ph_day: d.mining.hashprice_btc_per_ph_day,
+                subsidy_btc: d.mining.subsidy_btc.get(),
+                reward_per_block_btc: d.mining.reward_per_block_btc.get(),
+                network_hashrate_h_per_s: d.mining.network_hashrate.get(),
+                solo_days_per_block: finite(d.mining.solo_days_per_block),
+                basis: "modeled",
+            },
+            power: PowerSection {
+                usd_per_hour: d.power.mining.get(),
+                mining_watts: s.power.mining_watts.get(),
+                mining_watts_measured: watts_src.measured,
+                inference_usd_per_hour: d.power.inference.get(),
+                idle_usd_per_hour: d.power.idle.get(),
+                basis: if watts_src.measured {
+                    "measured watts x price x PUE"
+                } else {
+                    "modeled watts x price x PUE"
+                },
+            },
+            inference: InferenceSection {
+                method: d.inference.method,
+                tokens_per_second: d.inference.tokens_per_second.get(),
+                usd_per_hour: d.inference.usd_per_hour.get(),
+                full_usd_per_hour: d.inference.full_usd_per_hour.get(),
+                roofline: d.inference.roofline.clone(),
+                basis: "modeled",
+            },
+            decision: DecisionSection {
+                winner: d.winner,
+                net_usd_per_hour: NetSection {
+                    mine: d.net_usd_per_hour.mine.get(),
+                    infer: d.net_usd_per_hour.infer.get(),
+                    idle: d.net_usd_per_hour.idle.get(),
+                },
+                margin_usd_per_hour: d.margin_usd_per_hour,
+                mining_revenue_to_power_cost: finite(d.mining_revenue_to_power_cost),
+                breakeven_btc_price_usd: b.btc_price_usd,
+                breakeven_btc_price_vs_idle_usd: b.btc_price_vs_idle_usd,
+                breakeven_electricity_usd_per_kwh: b.electricity_usd_per_kwh,
+                breakeven_electricity_vs_idle_usd_per_kwh: b.electricity_vs_idle_usd_per_kwh,
+                breakeven_usd_per_mtok: b.usd_per_mtok,
+                breakeven_rental_usd_per_hour: b.rental_usd_per_hour,
+                breakeven_utilization_pct: b.utilization_pct,
+            },
+            horizon: d.horizon.clone(),
+            site: d.site.clone(),
+            sensitivity,
+            inputs,
+        }
+    }
+
+    /// Pretty JSON.
+    ///
+    /// # Errors
+    /// Only if serialization fails (it does not for this type).
+    pub fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(self)
+    }
+
+    /// The Markdown report.
+    pub fn to_markdown(&self, s: &Scenario) -> String {
+        let mut o = String::new();
+        let d = &self.decision;
+        let n = &d.net_usd_per_hour;
+        let _ = writeln!(o, "# hashwatt econ: {}\n", self.scenario);
+        let _ = writeln!(
+            o,
+            "**Winner: {}** (by {} per hour over the runner-up).\n",
+            d.winner,
+            usd(d.margin_usd_per_hour)
+        );
+        let m = &self.mining;
+        let p = &self.power;
+        match d.mining_revenue_to_power_cost {
+            Some(r) if r < 1.0 => {
+                let _ = writeln!(
+                    o,
+                    "**Plainly: mining does not pay for its electricity.** This device earns {} per hour mining \
+                     and burns {} of electricity doing it: revenue covers {} of the power cost \
+                     (power costs {:.0}x what mining earns).\n",
+                    usd(m.usd_per_hour),
+                    usd(p.usd_per_hour),
+                    pct(r * 100.0),
+                    if r > 0.0 { 1.0 / r } else { f64::INFINITY }
+                );
+            }
+            Some(r) => {
+                let _ = writeln!(
+                    o,
+                    "Mining earns {} per hour against {} of electricity ({:.2}x its power cost).\n",
+                    usd(m.usd_per_hour),
+                    usd(p.usd_per_hour),
+                    r
+                );
+            }
+            None => {
+                let _ = writeln!(o, "Mining draws no power in this scenario.\n");
+            }
+        }
+        let _ = writeln!(o, "## Net per hour\n");
+        let _ = writeln!(o, "| option | revenue USD/h | power USD/h | net USD/h |");
+        let _ = writeln!(o, "|---|---:|---:|---:|");
+        let _ = writeln!(
+            o,
+            "| mine | {} | {} | {} |",
+            num(m.usd_per_hour),
+            num(p.usd_per_hour),
+            num(n.mine)
+        );
+        let _ = writeln!(
+            o,
+            "| infer ({} at {}) | {} | {} | {} |",
+            self.inference.method,
+            pct(s.utilization.get()),
+            num(self.inference.usd_per_hour),
+            num(p.inference_usd_per_hour),
+            num(n.infer)
+        );
+        let _ = writeln!(
+            o,
+            "| idle ({}) | 0 | {} | {} |\n",
+            match s.power.idle_mode {
+                super::power::IdleMode::On => "on",
+                super::power::IdleMode::PoweredDown => "powered down",
+            },
+            num(p.idle_usd_per_hour),
+            num(n.idle)
+        );
+        let _ = writeln!(
+            o,
+            "Hash rate {} ({}); mining watts {:.1} W ({}). All money figures are modeled.\n",
+            hashrate(m.hashrate_h_per_s),
+            if m.hashrate_measured {
+                "measured"
+            } else {
+                "not measured: an input"
+            },
+            p.mining_watts,
+            if p.mining_watts_measured {
+                "measured"
+            } else {
+                "modeled"
+            }
+        );
+
+        let _ = writeln!(o, "## Break-even points\n");
+        let _ = writeln!(o, "| what | value | today |");
+        let _ = writeln!(o, "|---|---:|---:|");
+        let row =
+            |o: &mut String, what: &str, v: Option<f64>, today: String, f: fn(f64) -> String| {
+                let _ = writeln!(
+                    o,
+                    "| {what} | {} | {today} |",
+                    v.map_or_else(|| "none in range".to_owned(), f)
+                );
+            };
+        row(
+            &mut o,
+            "BTC price for mining to match the best alternative",
+            d.breakeven_btc_price_usd,
+            usd(s.mining.btc_price.get()),
+            usd,
+        );
+        row(
+            &mut o,
+            "BTC price for mining to match idling",
+            d.breakeven_btc_price_vs_idle_usd,
+            usd(s.mining.btc_price.get()),
+            usd,
+        );
+        row(
+            &mut o,
+            "electricity price for mining to match the best alternative (USD/kWh)",
+            d.breakeven_electricity_usd_per_kwh,
+            num(s.power.electricity.get()),
+            num,
+        );
+        row(
+            &mut o,
+            "electricity price below which mining beats idling (USD/kWh)",
+            d.breakeven_electricity_vs_idle_usd_per_kwh,
+            num(s.power.electricity.get()),
+            num,
+        );
+        match &s.inference {
+            InferenceValue::Tokens { usd_per_mtok, .. } => row(
+                &mut o,
+                "token price for inference to match the best alternative (USD/Mtok)",
+                d.breakeven_usd_per_mtok,
+                num(usd_per_mtok.get()),
+                num,
+            ),
+            InferenceValue::Rental { usd_per_hour } => row(
+                &mut o,
+                "rental price for inference to match the best alternative (USD/GPU-h)",
+                d.breakeven_rental_usd_per_hour,
+                num(usd_per_hour.get()),
+                num,
+            ),
+        }
+        row(
+            &mut o,
+            "utilization for inference to match the best alternative",
+            d.breakeven_utilization_pct,
+            pct(s.utilization.get()),
+            pct,
+        );
+        let _ = writeln!(o);
+
+        let _ = writeln!(o, "## Mining (modeled)\n");
+        let _ = writeln!(o, "| quantity | value |");
+        let _ = writeln!(o, "|---|---:|");
+        let _ = writeln!(
+            o,
+            "| block subsidy at height {} | {} BTC |",
+            s.mining.height, m.subsidy_btc
+        );
+        let _ = writeln!(
+            o,
+            "| hashprice (gross) | {} /PH/s/day ({:.8} BTC) |",
+            usd(m.hashprice_usd_per_ph_day),
+            m.hashprice_btc_per_ph_day
+        );
+        let _ = writeln!(o, "| BTC per day | {:.3e} |", m.btc_per_day);
+        let _ = writeln!(o, "| USD per day | {} |", num(m.usd_per_day));
+        let _ = writeln!(
+            o,
+            "| network hash rate implied by difficulty | {} |",
+            hashrate(m.network_hashrate_h_per_s)
+        );
+        if let Some(days) = m.solo_days_per_block {
+            let _ = writeln!(
+                o,
+                "| expected wait for a block mining solo | {:.3e} years |",
+                days / 365.25
+            );
+        }
+        let _ = writeln!(o);
+
+        let i = &self.inference;
+        let _ = writeln!(o, "## Inference (modeled)\n");
+        if let (
+            Some(r),
+            InferenceValue::Tokens {
+                roofline: ri,
+                usd_per_mtok,
+            },
+        ) = (&i.roofline, &s.inference)
+        {
+            let _ = writeln!(
+                o,
+                "Roofline: {} on {}{} at {}, ISL/OSL {}/{}, batch {} ({}-bound decode): **{:.0} tok/s per GPU** x {} /Mtok = {} /h at full use.\n",
+                ri.model.name,
+                if ri.gpus_per_replica > 1 {
+                    format!("{} x ", ri.gpus_per_replica)
+                } else {
+                    String::new()
+                },
+                ri.gpu.name,
+                ri.precision,
+                ri.input_tokens,
+                ri.output_tokens,
+                r.batch,
+                r.decode_bound,
+                i.tokens_per_second,
+                num(usd_per_mtok.get()),
+                usd(i.full_usd_per_hour)
+            );
+        } else {
+            let _ = writeln!(
+                o,
+                "Rental at {} per GPU-hour when rented.\n",
+                usd(i.full_usd_per_hour)
+            );
+        }
+
+        let site = &self.site;
+        let _ = writeln!(
+            o,
+            "## Site view per MW (power {} /MWh, PUE {})\n",
+            num(site.power_usd_per_mwh),
+            site.pue
+        );
+        let _ = writeln!(
+            o,
+            "| option | revenue USD/MW-h | net USD/MW-h | net USD/MW-year | break-even power USD/MWh |"
+        );
+        let _ = writeln!(o, "|---|---:|---:|---:|---:|");
+        for opt in &site.options {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                opt.name,
+                num(opt.revenue_usd_per_mw_hour),
+                num(opt.net_usd_per_mw_hour),
+                num(opt.net_usd_per_mw_year),
+                num(opt.breakeven_power_usd_per_mwh)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "\nWinner at this price: **{}**. By power price:\n",
+            site.winner
+        );
+        let _ = writeln!(o, "| power USD/MWh | winner | net USD/MW-h |");
+        let _ = writeln!(o, "|---:|---|---:|");
+        for r in &site.by_power_price {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} |",
+                r.power_usd_per_mwh,
+                r.winner,
+                num(r.net_usd_per_mw_hour)
+            );
+        }
+        let _ = writeln!(o, "\nCited references (not modeled):\n");
+        for r in &site.references {
+            let _ = writeln!(
+                o,
+                "- {}: {} per MW-year ({})",
+                r.name,
+                usd(r.usd_per_mw_year),
+                r.source
+            );
+        }
+        let _ = writeln!(o, "- {}\n", site.capex_note);
+
+        if !self.horizon.is_empty() {
+            let _ = writeln!(o, "## Mining horizon (modeled)\n");
+            let _ = writeln!(
+                o,
+                "| month | difficulty (T) | BTC price | BTC | revenue USD | power USD | cumulative net USD |"
+            );
+            let _ = writeln!(o, "|---:|---:|---:|---:|---:|---:|---:|");
+            for h in &self.horizon {
+                let _ = writeln!(
+                    o,
+                    "| {} | {:.2} | {} | {:.3e} | {} | {} | {} |",
+                    h.month,
+                    h.difficulty.get() / 1e12,
+                    num(h.btc_price_usd.get()),
+                    h.btc.get(),
+                    num(h.revenue_usd.get()),
+                    num(h.power_usd.get()),
+                    num(h.cumulative_net_usd.get())
+                );
+            }
+            let _ = writeln!(o);
+        }
+
+        let _ = writeln!(o, "## Inputs and sources\n");
+        let _ = writeln!(o, "| input | value | source | measured |");
+        let _ = writeln!(o, "|---|---|---|---|");
+        for (k, e) in &self.inputs {
+            let _ = writeln!(
+                o,
+                "| `{k}` | {} | {:?}: {} | {} |",
+                e.value,
+                e.source.kind,
+                e.source.detail.replace('|', "/"),
+                if e.source.measured { "yes" } else { "no" }
+            );
+        }
+        o
+    }
+}
+
+/// Formats a number with a sensible number of significant digits.
+pub fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    let a = x.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e9).contains(&a) {
+        format!("{x:.3e}")
+    } else if a >= 1000.0 {
+        format!("{x:.0}")
+    } else if a >= 1.0 {
+        format!("{x:.3}")
+    } else {
+        format!("{x:.5}")
+    }
+}
+
+fn usd(x: f64) -> String {
+    if x < 0.0 {
+        format!("-${}", num(-x))
+    } else {
+        format!("${}", num(x))
+    }
+}
+
+fn pct(x: f64) -> String {
+    if x != 0.0 && x.abs() < 0.01 {
+        format!("{x:.2e} %")
+    } else {
+        format!("{x:.2} %")
+    }
+}
+
+fn hashrate(h: f64) -> String {
+    let units = [
+        (1e18, "EH/s"),
+        (1e15, "PH/s"),
+        (1e12, "TH/s"),
+        (1e9, "GH/s"),
+        (1e6, "MH/s"),
+        (1e3, "kH/s"),
+    ];
+    for (f, u) in units {
+        if h >= f {
+            return format!("{:.3} {u}", h / f);
+        }
+    }
+    format!("{h:.0} H/s")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::economics::units::{HashRate, Watts};
+    use crate::economics::{evaluate, sensitivity};
+
+    #[test]
+    fn json_has_the_stable_fields_and_markdown_is_honest() {
+        let s = Scenario::new(HashRate(5e9), Watts(700.0));
+        let d = evaluate(&s).unwrap_or_else(|e| panic!("{e}"));
+        let sw = sensitivity::default_sweeps(&s).unwrap_or_else(|e| panic!("{e}"));
+        let r = EconReport::new(&s, &d, sw);
+        let v: serde_json::Value =
+            serde_json::from_str(&r.to_json().unwrap_or_default()).unwrap_or_default();
+        for path in [
+            "/schema",
+            "/mining/btc_per_day",
+            "/mining/usd_per_day",
+            "/mining/usd_per_hour",
+            "/mining/hashprice_usd_per_ph_day",
+            "/mining/subsidy_btc",
+            "/power/usd_per_hour",
+            "/inference/tokens_per_second",
+            "/inference/usd_per_hour",
+            "/decision/winner",
+            "/decision/net_usd_per_hour/mine",
+            "/decision/net_usd_per_hour/infer",
+            "/decision/net_usd_per_hour/idle",
+            "/decision/breakeven_btc_price_usd",
+            "/decision/breakeven_electricity_usd_per_kwh",
+            "/inputs/mining.difficulty/source/detail",
+        ] {
+            assert!(v.pointer(path).is_some(), "missing {path}");
+        }
+        assert_eq!(v["schema"], "hashwatt.econ/1");
+        assert_eq!(v["decision"]["winner"], "infer");
+        assert_eq!(v["mining"]["subsidy_btc"], 3.125);
+        let md = r.to_markdown(&s);
+        assert!(
+            md.contains("mining does not pay for its electricity"),
+            "{md}"
+        );
+        assert!(md.contains("power costs"));
+        assert!(md.contains("## Site view per MW"));
+    }
+
+    #[test]
+    fn number_formatting() {
+        assert_eq!(num(0.0), "0");
+        assert_eq!(num(12345.6), "12346");
+        assert_eq!(num(1.23456), "1.235");
+        assert_eq!(num(0.0123456), "0.01235");
+        assert_eq!(num(1.5e-5), "1.500e-5");
+        assert_eq!(num(f64::INFINITY), "n/a");
+        assert_eq!(hashrate(5e9), "5.000 GH/s");
+    }
+}

@@ -1,0 +1,1152 @@
+//! Scenarios: every input of the decision, where each came from, and the
+//! TOML file format that sets them.
+//!
+//! A [`Scenario`] is resolved from layers, later ones winning: cited defaults
+//! ([`crate::economics::presets`]) → a scenario file → a bench report (hash
+//! rate and watts) → command-line flags. Each resolved input records its
+//! [`Source`], and reports echo them.
+//!
+//! The file format has four optional tables; unknown keys are errors:
+//!
+//! ```toml
+//! name = "H100 idle hour"
+//! [mining]
+//! hashrate_h_per_s = 5.0e9
+//! difficulty = 148.26e12
+//! btc_price_usd = 91132
+//! [power]
+//! electricity_usd_per_kwh = 0.081
+//! pue = 1.56
+//! idle_mode = "on"            # or "powered-down"
+//! [inference]
+//! method = "tokens"           # or "rental"
+//! gpu = "h100-sxm"
+//! model = "llama-3.1-8b"
+//! precision = "fp8"
+//! usd_per_mtok = 0.18
+//! utilization_pct = 60
+//! [site]
+//! power_usd_per_mwh = 34
+//! asics = ["s21-xp", "s21"]
+//! ```
+//!
+//! ```
+//! use hashwatt::economics::scenario::ScenarioFile;
+//! let bad = ScenarioFile::from_toml("[mining]\nbtc_pric = 1\n", "x.toml".as_ref());
+//! let msg = bad.unwrap_err().to_string();
+//! assert!(msg.contains("unknown field `btc_pric`"), "{msg}");
+//! ```
+
+use super::error::{EconError, Result};
+use super::inference::{InferenceValue, Precision, RooflineInputs};
+use super::mining::{Horizon, MiningInputs};
+use super::power::IdleMode;
+use super::presets::{self, network};
+use super::site::{SiteAsic, SiteInputs};
+use super::units::{
+    Btc, Difficulty, HashRate, Percent, Usd, UsdPerHour, UsdPerKwh, UsdPerMtok, UsdPerMwh, Watts,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where an input value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// A cited default from [`presets`].
+    Default,
+    /// A GPU / model / ASIC preset's cited spec.
+    Preset,
+    /// A scenario file.
+    Scenario,
+    /// A bench report.
+    Bench,
+    /// A command-line flag.
+    Flag,
+    /// An explicit, uncited assumption (labelled as such).
+    Assumption,
+    /// Set by a library caller.
+    Api,
+}
+
+/// Provenance of one input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Source {
+    /// Kind of source.
+    pub kind: SourceKind,
+    /// Citation, file name or flag.
+    pub detail: String,
+    /// True only for figures measured on the machine (bench hash rate,
+    /// metered watts); everything else is modeled or an input.
+    pub measured: bool,
+}
+
+impl Source {
+    fn new(kind: SourceKind, detail: impl Into<String>) -> Self {
+        Source {
+            kind,
+            detail: detail.into(),
+            measured: false,
+        }
+    }
+
+    /// A source for values set through the library API.
+    pub fn api() -> Self {
+        Source::new(SourceKind::Api, "set by the library caller")
+    }
+}
+
+/// `[mining]` table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct MiningSection {
+    pub hashrate_h_per_s: Option<f64>,
+    pub difficulty: Option<f64>,
+    pub height: Option<u32>,
+    pub btc_price_usd: Option<f64>,
+    pub fees_btc_per_block: Option<f64>,
+    pub pool_fee_pct: Option<f64>,
+    pub stale_pct: Option<f64>,
+    pub uptime_pct: Option<f64>,
+    pub horizon_months: Option<u32>,
+    pub difficulty_growth_pct_per_month: Option<f64>,
+    pub btc_price_change_pct_per_month: Option<f64>,
+}
+
+/// `[power]` table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct PowerSection {
+    pub electricity_usd_per_kwh: Option<f64>,
+    pub pue: Option<f64>,
+    /// Watts while mining (default: bench report, else GPU max power).
+    pub mining_watts: Option<f64>,
+    /// Watts while serving inference (default: GPU max power).
+    pub inference_watts: Option<f64>,
+    /// Watts while on but idle.
+    pub idle_watts: Option<f64>,
+    pub idle_mode: Option<IdleMode>,
+}
+
+/// How inference value is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Roofline tokens/s × price per Mtok.
+    Tokens,
+    /// Market rental per GPU-hour.
+    Rental,
+}
+
+/// `[inference]` table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct InferenceSection {
+    pub method: Option<Method>,
+    pub gpu: Option<String>,
+    pub model: Option<String>,
+    pub precision: Option<Precision>,
+    pub usd_per_mtok: Option<f64>,
+    pub rental_usd_per_hour: Option<f64>,
+    pub utilization_pct: Option<f64>,
+    pub input_tokens: Option<u32>,
+    pub output_tokens: Option<u32>,
+    pub batch: Option<u32>,
+    pub gpus_per_replica: Option<u32>,
+    pub bandwidth_efficiency: Option<f64>,
+    pub compute_efficiency: Option<f64>,
+    pub kv_bytes_per_element: Option<f64>,
+}
+
+/// A custom ASIC in `[[site.custom_asics]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct CustomAsic {
+    pub name: String,
+    pub j_per_th: f64,
+}
+
+/// `[site]` table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct SiteSection {
+    /// Site power price (default: the electricity price × 1000).
+    pub power_usd_per_mwh: Option<f64>,
+    /// Price at which curtailed power is sold back (default: the power price).
+    pub sell_back_usd_per_mwh: Option<f64>,
+    /// ASIC preset keys.
+    pub asics: Option<Vec<String>>,
+    pub custom_asics: Option<Vec<CustomAsic>>,
+}
+
+/// A scenario file (every field optional).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Scenario name.
+    pub name: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Date the inputs apply to.
+    pub date: Option<String>,
+    /// Mining inputs.
+    #[serde(default)]
+    pub mining: MiningSection,
+    /// Power inputs.
+    #[serde(default)]
+    pub power: PowerSection,
+    /// Inference inputs.
+    #[serde(default)]
+    pub inference: InferenceSection,
+    /// Site-view inputs.
+    #[serde(default)]
+    pub site: SiteSection,
+}
+
+impl ScenarioFile {
+    /// Parses TOML text; `path` is only used in messages.
+    ///
+    /// # Errors
+    /// [`EconError::ParseScenario`] with a one-line message giving the line,
+    /// for bad TOML, a mistyped value or an unknown key.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
+        toml::from_str(text).map_err(|e| {
+            let message = e.message().trim().replace('\n', " ");
+            let location = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                    let snippet = text.lines().nth(line - 1).unwrap_or("").trim();
+                    format!("line {line} (`{snippet}`): ")
+                })
+                .unwrap_or_default();
+            EconError::ParseScenario {
+                path: path.to_owned(),
+                message: format!("{location}{message}"),
+            }
+        })
+    }
+
+    /// Reads and parses a scenario file.
+    ///
+    /// # Errors
+    /// [`EconError::ReadScenario`] or [`EconError::ParseScenario`].
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| EconError::ReadScenario {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text, path)
+    }
+}
+
+/// Hash rate and watts taken from a bench report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchInput {
+    /// Report path.
+    pub path: PathBuf,
+    /// Backend used.
+    pub backend: String,
+    /// Measured hash rate.
+    pub hashrate: HashRate,
+    /// Average watts while hashing, if the report has them.
+    pub watts: Option<Watts>,
+    /// Idle baseline watts, if the report has them.
+    pub idle_watts: Option<Watts>,
+    /// Whether the watts were measured by a meter.
+    pub watts_measured: bool,
+    /// Meter description.
+    pub meter: String,
+}
+
+/// Power inputs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PowerInputs {
+    /// Electricity price.
+    pub electricity: UsdPerKwh,
+    /// Power usage effectiveness (≥ 1).
+    pub pue: f64,
+    /// Board power while mining.
+    pub mining_watts: Watts,
+    /// Board power while serving inference.
+    pub inference_watts: Watts,
+    /// Board power while on and idle.
+    pub idle_watts: Watts,
+    /// Whether the idle option keeps the GPU on.
+    pub idle_mode: IdleMode,
+}
+
+/// A fully resolved scenario: the input of [`crate::economics::evaluate`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scenario {
+    /// Name for reports.
+    pub name: String,
+    /// Mining model inputs.
+    pub mining: MiningInputs,
+    /// Optional multi-month projection (`months = 0` disables it).
+    pub horizon: Horizon,
+    /// Power inputs.
+    pub power: PowerInputs,
+    /// Inference valuation.
+    pub inference: InferenceValue,
+    /// Share of the hour inference is paid for.
+    pub utilization: Percent,
+    /// Site view inputs.
+    pub site: SiteInputs,
+    /// Provenance per input key (`mining.difficulty` → source). Keys
+    /// missing here are reported as set by the library caller.
+    #[serde(skip)]
+    pub sources: BTreeMap<String, Source>,
+}
+
+impl Scenario {
+    /// A scenario for a GPU with the given (ideally measured) hash rate and
+    /// mining power, with every other input at its cited default: January
+    /// 2026 network figures, H100 SXM serving Llama-3.1-8B FP8 at $0.18/Mtok
+    /// at 100 % utilization, $0.081/kWh, PUE 1.56.
+    ///
+    /// ```
+    /// use hashwatt::economics::{evaluate, scenario::Scenario, units::*, Choice};
+    /// let s = Scenario::new(HashRate(5e9), Watts(700.0));
+    /// let d = evaluate(&s)?;
+    /// assert_eq!(d.winner, Choice::Infer);
+    /// # Ok::<(), hashwatt::economics::EconError>(())
+    /// ```
+    pub fn new(hashrate: HashRate, mining_watts: Watts) -> Self {
+        let layer = ScenarioFile {
+            mining: MiningSection {
+                hashrate_h_per_s: Some(hashrate.get()),
+                ..Default::default()
+            },
+            power: PowerSection {
+                mining_watts: Some(mining_watts.get()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let mut s = match Resolver::new(Some((&layer, Source::api())), None, None).resolve() {
+            Ok(s) => s,
+            // The defaults are constants that always resolve; keep a total
+            // function anyway by falling back to a zero-hashrate scenario.
+            Err(_) => return Self::fallback(hashrate, mining_watts),
+        };
+        s.name = "library scenario".into();
+        s
+    }
+
+    fn fallback(hashrate: HashRate, mining_watts: Watts) -> Self {
+        let gpu = presets::GPUS[0];
+        let model = presets::MODELS[0];
+        Scenario {
+            name: "library scenario".into(),
+            mining: MiningInputs {
+                hashrate,
+                difficulty: Difficulty(network::DIFFICULTY),
+                height: network::HEIGHT,
+                fees_per_block: Btc(network::FEES_BTC_PER_BLOCK),
+                pool_fee: Percent(0.0),
+                stale: Percent(0.0),
+                uptime: Percent(100.0),
+                btc_price: Usd(network::BTC_PRICE_USD),
+            },
+            horizon: Horizon {
+                months: 0,
+                difficulty_growth_pct_per_month: 0.0,
+                btc_price_change_pct_per_month: 0.0,
+            },
+            power: PowerInputs {
+                electricity: UsdPerKwh(presets::power::ELECTRICITY_USD_PER_KWH),
+                pue: presets::power::PUE,
+                mining_watts,
+                inference_watts: Watts(gpu.max_power_w),
+                idle_watts: Watts(gpu.max_power_w * presets::power::IDLE_FRACTION_OF_MAX),
+                idle_mode: IdleMode::On,
+            },
+            inference: InferenceValue::Tokens {
+                roofline: RooflineInputs::new(gpu, model, Precision::Fp8),
+                usd_per_mtok: UsdPerMtok(model.usd_per_mtok),
+            },
+            utilization: Percent(100.0),
+            site: SiteInputs::default_for(UsdPerKwh(presets::power::ELECTRICITY_USD_PER_KWH)),
+            sources: BTreeMap::new(),
+        }
+    }
+
+    /// Resolves a scenario from an optional file, an optional bench report
+    /// and optional flag overrides (a [`ScenarioFile`] built from flags,
+    /// with `flag_names` mapping input keys to the flag that set them).
+    ///
+    /// # Errors
+    /// A missing hash rate, an unknown preset, or any invalid input.
+    pub fn resolve(
+        file: Option<(&ScenarioFile, &Path)>,
+        bench: Option<&BenchInput>,
+        flags: Option<(&ScenarioFile, &BTreeMap<&'static str, &'static str>)>,
+    ) -> Result<Self> {
+        let file_layer = file.map(|(f, p)| {
+            (
+                f,
+                Source::new(SourceKind::Scenario, p.display().to_string()),
+            )
+        });
+        let mut r = Resolver::new(file_layer, bench, flags);
+        r.resolve()
+    }
+
+    /// The provenance of input `key`.
+    pub fn source_of(&self, key: &str) -> Source {
+        self.sources.get(key).cloned().unwrap_or_else(Source::api)
+    }
+
+    /// Checks every input; the error names the field.
+    ///
+    /// # Errors
+    /// [`EconError::InvalidInput`] for the first bad field.
+    pub fn validate(&self) -> Result<()> {
+        use super::error as v;
+        self.mining.validate()?;
+        v::non_negative(
+            "power.electricity_usd_per_kwh",
+            self.power.electricity.get(),
+        )?;
+        v::at_least_one("power.pue", self.power.pue)?;
+        v::non_negative("power.mining_watts", self.power.mining_watts.get())?;
+        v::non_negative("power.inference_watts", self.power.inference_watts.get())?;
+        v::non_negative("power.idle_watts", self.power.idle_watts.get())?;
+        v::percent("inference.utilization_pct", self.utilization.get())?;
+        v::finite(
+            "mining.difficulty_growth_pct_per_month",
+            self.horizon.difficulty_growth_pct_per_month,
+        )?;
+        v::finite(
+            "mining.btc_price_change_pct_per_month",
+            self.horizon.btc_price_change_pct_per_month,
+        )?;
+        match &self.inference {
+            InferenceValue::Rental { usd_per_hour } => {
+                v::non_negative("inference.rental_usd_per_hour", usd_per_hour.get())?;
+            }
+            InferenceValue::Tokens {
+                roofline,
+                usd_per_mtok,
+            } => {
+                v::non_negative("inference.usd_per_mtok", usd_per_mtok.get())?;
+                super::inference::roofline(roofline)?;
+            }
+        }
+        self.site.validate()?;
+        Ok(())
+    }
+
+    /// Every input as `(key, value)`, in report order.
+    pub fn input_values(&self) -> Vec<(&'static str, serde_json::Value)> {
+        use serde_json::json;
+        let mut v = vec![
+            ("mining.hashrate_h_per_s", json!(self.mining.hashrate.get())),
+            ("mining.difficulty", json!(self.mining.difficulty.get())),
+            ("mining.height", json!(self.mining.height)),
+            ("mining.btc_price_usd", json!(self.mining.btc_price.get())),
+            (
+                "mining.fees_btc_per_block",
+                json!(self.mining.fees_per_block.get()),
+            ),
+            ("mining.pool_fee_pct", json!(self.mining.pool_fee.get())),
+            ("mining.stale_pct", json!(self.mining.stale.get())),
+            ("mining.uptime_pct", json!(self.mining.uptime.get())),
+            ("mining.horizon_months", json!(self.horizon.months)),
+            (
+                "mining.difficulty_growth_pct_per_month",
+                json!(self.horizon.difficulty_growth_pct_per_month),
+            ),
+            (
+                "mining.btc_price_change_pct_per_month",
+                json!(self.horizon.btc_price_change_pct_per_month),
+            ),
+            (
+                "power.electricity_usd_per_kwh",
+                json!(self.power.electricity.get()),
+            ),
+            ("power.pue", json!(self.power.pue)),
+            ("power.mining_watts", json!(self.power.mining_watts.get())),
+            (
+                "power.inference_watts",
+                json!(self.power.inference_watts.get()),
+            ),
+            ("power.idle_watts", json!(self.power.idle_watts.get())),
+            ("power.idle_mode", json!(self.power.idle_mode)),
+            ("inference.utilization_pct", json!(self.utilization.get())),
+        ];
+        match &self.inference {
+            InferenceValue::Rental { usd_per_hour } => {
+                v.push(("inference.method", json!("rental")));
+                v.push(("inference.rental_usd_per_hour", json!(usd_per_hour.get())));
+            }
+            InferenceValue::Tokens {
+                roofline: r,
+                usd_per_mtok,
+            } => {
+                v.push(("inference.method", json!("tokens")));
+                v.push(("inference.gpu", json!(r.gpu.key)));
+                v.push(("inference.model", json!(r.model.key)));
+                v.push(("inference.precision", json!(r.precision)));
+                v.push(("inference.usd_per_mtok", json!(usd_per_mtok.get())));
+                v.push(("inference.input_tokens", json!(r.input_tokens)));
+                v.push(("inference.output_tokens", json!(r.output_tokens)));
+                v.push(("inference.batch", json!(r.batch)));
+                v.push(("inference.gpus_per_replica", json!(r.gpus_per_replica)));
+                v.push((
+                    "inference.bandwidth_efficiency",
+                    json!(r.bandwidth_efficiency),
+                ));
+                v.push(("inference.compute_efficiency", json!(r.compute_efficiency)));
+                v.push((
+                    "inference.kv_bytes_per_element",
+                    json!(r.kv_bytes_per_element),
+                ));
+            }
+        }
+        v.push(("site.power_usd_per_mwh", json!(self.site.power_price.get())));
+        v.push((
+            "site.sell_back_usd_per_mwh",
+            json!(self.site.sell_back.get()),
+        ));
+        v.push((
+            "site.asics",
+            json!(
+                self.site
+                    .asics
+                    .iter()
+                    .map(|a| a.name.clone())
+                    .collect::<Vec<_>>()
+            ),
+        ));
+        v
+    }
+}
+
+/// Layered lookup: flags > bench > file > defaults.
+struct Resolver<'a> {
+    file: Option<(&'a ScenarioFile, Source)>,
+    bench: Option<&'a BenchInput>,
+    flags: Option<(&'a ScenarioFile, &'a BTreeMap<&'static str, &'static str>)>,
+    sources: BTreeMap<String, Source>,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(
+        file: Option<(&'a ScenarioFile, Source)>,
+        bench: Option<&'a BenchInput>,
+        flags: Option<(&'a ScenarioFile, &'a BTreeMap<&'static str, &'static str>)>,
+    ) -> Self {
+        Resolver {
+            file,
+            bench,
+            flags,
+            sources: BTreeMap::new(),
+        }
+    }
+
+    /// Picks `key` from flags, then `bench`, then the file, else `default`.
+    fn pick<T>(
+        &mut self,
+        key: &'static str,
+        get: impl Fn(&ScenarioFile) -> Option<T>,
+        bench: Option<(T, Source)>,
+        default: Option<(T, Source)>,
+    ) -> Option<T> {
+        let found = if let Some(v) = self.flags.and_then(|(f, names)| {
+            get(f).map(|v| {
+                let flag = names.get(key).copied().unwrap_or("command line");
+                (v, Source::new(SourceKind::Flag, flag))
+            })
+        }) {
+            Some(v)
+        } else if let Some(b) = bench {
+            Some(b)
+        } else if let Some((f, src)) = &self.file {
+            get(f).map(|v| (v, src.clone())).or(default)
+        } else {
+            default
+        };
+        found.map(|(v, s)| {
+            self.sources.insert(key.to_owned(), s);
+            v
+        })
+    }
+
+    fn cited(detail: &str) -> Source {
+        Source::new(SourceKind::Default, detail)
+    }
+
+    fn resolve(&mut self) -> Result<Scenario> {
+        let net = network::SOURCE;
+        let neutral = "neutral default (no pool fee / stale / downtime assumed; set yours)";
+        let bench = self.bench;
+
+        // Mining.
+        let bench_hash = bench.map(|b| {
+            (
+                b.hashrate.get(),
+                Source {
+                    kind: SourceKind::Bench,
+                    detail: format!("{} (backend {})", b.path.display(), b.backend),
+                    measured: true,
+                },
+            )
+        });
+        let hashrate = self
+            .pick("mining.hashrate_h_per_s", |f| f.mining.hashrate_h_per_s, bench_hash, None)
+            .ok_or(EconError::InvalidInput {
+                field: "mining.hashrate_h_per_s".into(),
+                reason: "is not set: pass --bench REPORT.json or --hashrate, or set it in the scenario file",
+                value: "nothing".into(),
+            })?;
+        let difficulty = self.num(
+            "mining.difficulty",
+            |f| f.mining.difficulty,
+            network::DIFFICULTY,
+            net,
+        );
+        let height = self
+            .pick(
+                "mining.height",
+                |f| f.mining.height,
+                None,
+                Some((
+                    network::HEIGHT,
+                    Self::cited("D: height 840,000 on 20 Apr 2024 + 144/day to 12 Jan 2026"),
+                )),
+            )
+            .unwrap_or(network::HEIGHT);
+        let btc_price = self.num(
+            "mining.btc_price_usd",
+            |f| f.mining.btc_price_usd,
+            network::BTC_PRICE_USD,
+            net,
+        );
+        let fees = self.num(
+            "mining.fees_btc_per_block",
+            |f| f.mining.fees_btc_per_block,
+            network::FEES_BTC_PER_BLOCK,
+            "D: 17 BTC fees in the week to 12 Jan 2026 / ~1,008 blocks (Luxor) P",
+        );
+        let pool_fee = self.num(
+            "mining.pool_fee_pct",
+            |f| f.mining.pool_fee_pct,
+            0.0,
+            neutral,
+        );
+        let stale = self.num("mining.stale_pct", |f| f.mining.stale_pct, 0.0, neutral);
+        let uptime = self.num("mining.uptime_pct", |f| f.mining.uptime_pct, 100.0, neutral);
+        let months = self
+            .pick(
+                "mining.horizon_months",
+                |f| f.mining.horizon_months,
+                None,
+                Some((0, Self::cited("no projection unless asked"))),
+            )
+            .unwrap_or(0);
+        let dg = self.num(
+            "mining.difficulty_growth_pct_per_month",
+            |f| f.mining.difficulty_growth_pct_per_month,
+            0.0,
+            "flat unless set",
+        );
+        let pg = self.num(
+            "mining.btc_price_change_pct_per_month",
+            |f| f.mining.btc_price_change_pct_per_month,
+            0.0,
+            "flat unless set",
+        );
+
+        // Inference presets (needed for power defaults).
+        let gpu_key = self
+            .pick(
+                "inference.gpu",
+                |f| f.inference.gpu.clone(),
+                None,
+                Some((
+                    "h100-sxm".to_owned(),
+                    Self::cited("H100 SXM: the GPU the project measures"),
+                )),
+            )
+            .unwrap_or_else(|| "h100-sxm".into());
+        let gpu = *presets::gpu(&gpu_key)?;
+        let preset_src = |what: &str| {
+            Source::new(
+                SourceKind::Preset,
+                format!("{} {what}: {}", gpu.name, gpu.source),
+            )
+        };
+
+        // Power.
+        let electricity = self.num(
+            "power.electricity_usd_per_kwh",
+            |f| f.power.electricity_usd_per_kwh,
+            presets::power::ELECTRICITY_USD_PER_KWH,
+            presets::power::ELECTRICITY_SOURCE,
+        );
+        let pue = self.num(
+            "power.pue",
+            |f| f.power.pue,
+            presets::power::PUE,
+            presets::power::PUE_SOURCE,
+        );
+        let bench_watts = bench.and_then(|b| {
+            b.watts.map(|w| {
+                (
+                    w.get(),
+                    Source {
+                        kind: SourceKind::Bench,
+                        detail: format!(
+                            "{} ({}, {})",
+                            b.path.display(),
+                            b.meter,
+                            if b.watts_measured {
+                                "measured"
+                            } else {
+                                "modeled by the bench"
+                            }
+                        ),
+                        measured: b.watts_measured,
+                    },
+                )
+            })
+        });
+        let mining_watts = self
+            .pick(
+                "power.mining_watts",
+                |f| f.power.mining_watts,
+                bench_watts,
+                Some((
+                    gpu.max_power_w,
+                    preset_src("max board power (modeled: assumes mining at full power)"),
+                )),
+            )
+            .unwrap_or(gpu.max_power_w);
+        let inference_watts = self
+            .pick(
+                "power.inference_watts",
+                |f| f.power.inference_watts,
+                None,
+                Some((gpu.max_power_w, preset_src("max board power (modeled)"))),
+            )
+            .unwrap_or(gpu.max_power_w);
+        let bench_idle = bench.and_then(|b| {
+            b.idle_watts.map(|w| {
+                (
+                    w.get(),
+                    Source {
+                        kind: SourceKind::Bench,
+                        detail: format!("{} idle baseline ({})", b.path.display(), b.meter),
+                        measured: b.watts_measured,
+                    },
+                )
+            })
+        });
+        let idle_default = gpu.max_power_w * presets::power::IDLE_FRACTION_OF_MAX;
+        let idle_watts = self
+            .pick(
+                "power.idle_watts",
+                |f| f.power.idle_watts,
+                bench_idle,
+                Some((
+                    idle_default,
+                    Source::new(
+                        SourceKind::Assumption,
+                        "ASSUMPTION (uncited): 10% of max board power; measure with hashwatt bench",
+                    ),
+                )),
+            )
+            .unwrap_or(idle_default);
+        let idle_mode = self
+            .pick(
+                "power.idle_mode",
+                |f| f.power.idle_mode,
+                None,
+                Some((IdleMode::On, Self::cited("GPU left on"))),
+            )
+            .unwrap_or_default();
+
+        // Inference value.
+        let method = self
+            .pick(
+                "inference.method",
+                |f| f.inference.method,
+                None,
+                Some((Method::Tokens, Self::cited("roofline tokens"))),
+            )
+            .unwrap_or(Method::Tokens);
+        let utilization = self.num(
+            "inference.utilization_pct",
+            |f| f.inference.utilization_pct,
+            100.0,
+            "upper bound: every second of the hour is paid for (set yours)",
+        );
+        let inference = match method {
+            Method::Rental => {
+                let r = self.num(
+                    "inference.rental_usd_per_hour",
+                    |f| f.inference.rental_usd_per_hour,
+                    gpu.rental_usd_per_hour,
+                    gpu.rental_source,
+                );
+                InferenceValue::Rental {
+                    usd_per_hour: UsdPerHour(r),
+                }
+            }
+            Method::Tokens => {
+                let model_key = self
+                    .pick(
+                        "inference.model",
+                        |f| f.inference.model.clone(),
+                        None,
+                        Some((
+                            "llama-3.1-8b".to_owned(),
+                            Self::cited("the model TensorRT-LLM publishes for 1 GPU"),
+                        )),
+                    )
+                    .unwrap_or_else(|| "llama-3.1-8b".into());
+                let model = *presets::model(&model_key)?;
+                let default_precision = if gpu.fp8_tflops.is_some() {
+                    Precision::Fp8
+                } else {
+                    Precision::Fp16
+                };
+                let precision = self
+                    .pick(
+                        "inference.precision",
+                        |f| f.inference.precision,
+                        None,
+                        Some((
+                            default_precision,
+                            Self::cited("FP8 where the GPU has it, else FP16"),
+                        )),
+                    )
+                    .unwrap_or(default_precision);
+                let price = self.num(
+                    "inference.usd_per_mtok",
+                    |f| f.inference.usd_per_mtok,
+                    model.usd_per_mtok,
+                    model.price_source,
+                );
+                let mut ri = RooflineInputs::new(gpu, model, precision);
+                let tp = "TensorRT-LLM ISL/OSL 1000/1000 (ECONOMICS-FACTS §5)";
+                ri.input_tokens = self
+                    .pick(
+                        "inference.input_tokens",
+                        |f| f.inference.input_tokens,
+                        None,
+                        Some((1000, Self::cited(tp))),
+                    )
+                    .unwrap_or(1000);
+                ri.output_tokens = self
+                    .pick(
+                        "inference.output_tokens",
+                        |f| f.inference.output_tokens,
+                        None,
+                        Some((1000, Self::cited(tp))),
+                    )
+                    .unwrap_or(1000);
+                ri.batch = self.pick("inference.batch", |f| f.inference.batch, None, None);
+                if ri.batch.is_none() {
+                    self.sources.insert(
+                        "inference.batch".into(),
+                        Self::cited("largest batch that fits (capped at 2048)"),
+                    );
+                }
+                ri.gpus_per_replica = self
+                    .pick(
+                        "inference.gpus_per_replica",
+                        |f| f.inference.gpus_per_replica,
+                        None,
+                        Some((1, Self::cited("one GPU"))),
+                    )
+                    .unwrap_or(1);
+                let cal = "calibrated to TensorRT-LLM 1000/1000 Llama-3.1-8B H100/H200 (see economics::inference)";
+                ri.bandwidth_efficiency = self.num(
+                    "inference.bandwidth_efficiency",
+                    |f| f.inference.bandwidth_efficiency,
+                    super::inference::BANDWIDTH_EFFICIENCY,
+                    cal,
+                );
+                ri.compute_efficiency = self.num(
+                    "inference.compute_efficiency",
+                    |f| f.inference.compute_efficiency,
+                    super::inference::COMPUTE_EFFICIENCY,
+                    cal,
+                );
+                ri.kv_bytes_per_element = self.num(
+                    "inference.kv_bytes_per_element",
+                    |f| f.inference.kv_bytes_per_element,
+                    precision.kv_bytes_per_element(),
+                    "from the precision (FP8 KV for FP8, else 16-bit)",
+                );
+                InferenceValue::Tokens {
+                    roofline: ri,
+                    usd_per_mtok: UsdPerMtok(price),
+                }
+            }
+        };
+
+        // Site.
+        let power_price = self.num(
+            "site.power_usd_per_mwh",
+            |f| f.site.power_usd_per_mwh,
+            electricity * 1000.0,
+            "the electricity price x 1000",
+        );
+        let sell_back = self.num(
+            "site.sell_back_usd_per_mwh",
+            |f| f.site.sell_back_usd_per_mwh,
+            power_price,
+            "equal to the power price (curtailing saves the power bill, nothing more)",
+        );
+        let asic_keys = self
+            .pick(
+                "site.asics",
+                |f| f.site.asics.clone(),
+                None,
+                Some((
+                    vec!["s21-xp".to_owned(), "s21".to_owned()],
+                    Self::cited(
+                        "Antminer S21 XP (13.5 J/TH) and S21 (17.5 J/TH), ECONOMICS-FACTS §3 S",
+                    ),
+                )),
+            )
+            .unwrap_or_default();
+        let mut asics = Vec::new();
+        for k in &asic_keys {
+            let a = presets::asic(k).ok_or_else(|| EconError::InvalidInput {
+                field: "site.asics".into(),
+                reason: "unknown ASIC preset (known: s21-xp, s21, s21-pro, s21-xp-hyd, s23-hyd, m60s)",
+                value: k.clone(),
+            })?;
+            asics.push(SiteAsic {
+                name: a.name.to_owned(),
+                j_per_th: a.j_per_th,
+                source: a.source.to_owned(),
+            });
+        }
+        let custom = self
+            .pick(
+                "site.custom_asics",
+                |f| f.site.custom_asics.clone(),
+                None,
+                None,
+            )
+            .unwrap_or_default();
+        for c in custom {
+            asics.push(SiteAsic {
+                name: c.name,
+                j_per_th: c.j_per_th,
+                source: "user-settable (scenario file)".into(),
+            });
+        }
+
+        let name = self
+            .flags
+            .and_then(|(f, _)| f.name.clone())
+            .or_else(|| self.file.as_ref().and_then(|(f, _)| f.name.clone()))
+            .unwrap_or_else(|| "hashwatt scenario".into());
+
+        let scenario = Scenario {
+            name,
+            mining: MiningInputs {
+                hashrate: HashRate(hashrate),
+                difficulty: Difficulty(difficulty),
+                height,
+                fees_per_block: Btc(fees),
+                pool_fee: Percent(pool_fee),
+                stale: Percent(stale),
+                uptime: Percent(uptime),
+                btc_price: Usd(btc_price),
+            },
+            horizon: Horizon {
+                months,
+                difficulty_growth_pct_per_month: dg,
+                btc_price_change_pct_per_month: pg,
+            },
+            power: PowerInputs {
+                electricity: UsdPerKwh(electricity),
+                pue,
+                mining_watts: Watts(mining_watts),
+                inference_watts: Watts(inference_watts),
+                idle_watts: Watts(idle_watts),
+                idle_mode,
+            },
+            inference,
+            utilization: Percent(utilization),
+            site: SiteInputs {
+                power_price: UsdPerMwh(power_price),
+                sell_back: UsdPerMwh(sell_back),
+                asics,
+            },
+            sources: std::mem::take(&mut self.sources),
+        };
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    fn num(
+        &mut self,
+        key: &'static str,
+        get: impl Fn(&ScenarioFile) -> Option<f64>,
+        default: f64,
+        cite: &str,
+    ) -> f64 {
+        self.pick(key, get, None, Some((default, Self::cited(cite))))
+            .unwrap_or(default)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ScenarioFile> {
+        ScenarioFile::from_toml(text, Path::new("t.toml"))
+    }
+
+    fn resolve(text: &str) -> Result<Scenario> {
+        let f = parse(text)?;
+        Scenario::resolve(Some((&f, Path::new("t.toml"))), None, None)
+    }
+
+    #[test]
+    fn unknown_keys_are_one_line_errors_with_the_line() {
+        let e = parse("name = \"x\"\n[power]\npue = 1.2\nwats = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("scenario t.toml: line 4 (`wats = 3`): unknown field `wats`"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'));
+        let e = parse("[minning]\n").unwrap_err().to_string();
+        assert!(e.contains("unknown field `minning`"), "{e}");
+        let e = parse("[mining]\nheight = -5\n").unwrap_err().to_string();
+        assert!(e.contains("line 2"), "{e}");
+        let e = parse("[power]\nidle_mode = \"sleep\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown variant `sleep`"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let cases = [
+            (
+                "[mining]\nhashrate_h_per_s = 1e9\ndifficulty = 0\n",
+                "mining.difficulty",
+            ),
+            (
+                "[mining]\nhashrate_h_per_s = 1e9\nbtc_price_usd = -1\n",
+                "mining.btc_price_usd",
+            ),
+            (
+                "[mining]\nhashrate_h_per_s = 1e9\npool_fee_pct = 150\n",
+                "mining.pool_fee_pct",
+            ),
+            (
+                "[mining]\nhashrate_h_per_s = nan\n",
+                "mining.hashrate_h_per_s",
+            ),
+            (
+                "[mining]\nhashrate_h_per_s = 1e9\n[power]\npue = 0.5\n",
+                "power.pue",
+            ),
+            (
+                "[mining]\nhashrate_h_per_s = 1e9\n[inference]\nutilization_pct = -1\n",
+                "inference.utilization_pct",
+            ),
+            (
+                "[mining]\nhashrate_h_per_s = 1e9\n[inference]\nusd_per_mtok = -0.1\n",
+                "inference.usd_per_mtok",
+            ),
+            (
+                "[mining]\nhashrate_h_per_s = 1e9\n[site]\nasics = [\"s99\"]\n",
+                "site.asics",
+            ),
+            (
+                "[mining]\nhashrate_h_per_s = 1e9\n[power]\nelectricity_usd_per_kwh = -0.01\n",
+                "power.electricity_usd_per_kwh",
+            ),
+            ("[mining]\ndifficulty = 1e12\n", "mining.hashrate_h_per_s"),
+        ];
+        for (text, field) in cases {
+            let e = resolve(text).unwrap_err().to_string();
+            assert!(e.contains(&format!("`{field}`")), "{field}: {e}");
+        }
+        let e = resolve("[mining]\nhashrate_h_per_s = 1e9\n[inference]\ngpu = \"a100-80gb\"\nprecision = \"fp8\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("fp8 is not supported by NVIDIA A100"), "{e}");
+    }
+
+    #[test]
+    fn layers_and_sources() {
+        let f = parse("[mining]\nhashrate_h_per_s = 1e9\nbtc_price_usd = 50000\n[power]\nmining_watts = 650\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let flags = ScenarioFile {
+            mining: MiningSection {
+                btc_price_usd: Some(60_000.0),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let names = BTreeMap::from([("mining.btc_price_usd", "--btc-price")]);
+        let bench = BenchInput {
+            path: "b.json".into(),
+            backend: "gpu".into(),
+            hashrate: HashRate(2e9),
+            watts: Some(Watts(300.0)),
+            idle_watts: Some(Watts(60.0)),
+            watts_measured: true,
+            meter: "nvml:H100".into(),
+        };
+        let s = Scenario::resolve(
+            Some((&f, Path::new("t.toml"))),
+            Some(&bench),
+            Some((&flags, &names)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.mining.btc_price.get(), 60_000.0);
+        assert_eq!(s.source_of("mining.btc_price_usd").kind, SourceKind::Flag);
+        assert_eq!(s.source_of("mining.btc_price_usd").detail, "--btc-price");
+        // Bench beats the file for hash rate and watts.
+        assert_eq!(s.mining.hashrate.get(), 2e9);
+        assert_eq!(s.power.mining_watts.get(), 300.0);
+        assert!(s.source_of("power.mining_watts").measured);
+        assert_eq!(s.power.idle_watts.get(), 60.0);
+        // Defaults are cited.
+        assert_eq!(s.mining.difficulty.get(), network::DIFFICULTY);
+        assert!(s.source_of("mining.difficulty").detail.contains("Luxor"));
+        assert_eq!(s.source_of("power.pue").kind, SourceKind::Default);
+        // Without a bench, watts come from the file, then the preset (modeled).
+        let s = resolve("[mining]\nhashrate_h_per_s = 1e9\n").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.power.mining_watts.get(), 700.0);
+        let src = s.source_of("power.mining_watts");
+        assert_eq!(src.kind, SourceKind::Preset);
+        assert!(!src.measured && src.detail.contains("modeled"));
+        assert_eq!(s.source_of("power.idle_watts").kind, SourceKind::Assumption);
+    }
+
+    #[test]
+    fn library_default_scenario_resolves() {
+        let s = Scenario::new(HashRate(1e9), Watts(500.0));
+        assert_eq!(s.power.mining_watts.get(), 500.0);
+        assert!(s.validate().is_ok());
+        assert!(
+            s.input_values()
+                .iter()
+                .any(|(k, _)| *k == "inference.model")
+        );
+    }
+}
