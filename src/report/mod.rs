@@ -1,0 +1,3 @@
+//! Reports: the machine description and the outputs built from measurements.
+
+pub mod machine;
