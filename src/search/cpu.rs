@@ -54,6 +54,10 @@ impl Engine for CpuEngine {
         self.pool.current_num_threads()
     }
 
+    fn device(&self) -> String {
+        crate::report::machine::Machine::detect().cpu
+    }
+
     fn search(&self, job: &Job, cancel: &CancelToken) -> Result<SearchOutcome, SearchError> {
         let end = job.end()?;
         let started = Instant::now();

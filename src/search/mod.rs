@@ -209,6 +209,10 @@ pub trait Engine: Send + Sync {
     /// Worker threads used (1 for a GPU engine).
     fn threads(&self) -> usize;
 
+    /// The hardware it runs on: the CPU model, or the GPU adapter's name.
+    /// Energy meters use it to pick the matching meter or model.
+    fn device(&self) -> String;
+
     /// Searches `job`, stopping early when `cancel` fires.
     ///
     /// # Errors
