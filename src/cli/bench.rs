@@ -14,7 +14,7 @@ pub struct Args {
     #[arg(long, default_value = "auto")]
     backend: String,
     /// Seconds to run each backend.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 5.0, allow_negative_numbers = true)]
     seconds: f64,
     /// CPU worker threads [default: one per core].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
