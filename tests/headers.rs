@@ -11,11 +11,26 @@ fn block_hash_matches_published_hash_and_oracle() {
     for row in common::headers() {
         let hash = row.header.block_hash();
         assert_eq!(hash, row.hash, "height {} ({})", row.height, row.network);
-        assert_eq!(hash, common::oracle_hash(&row.header), "height {}", row.height);
+        assert_eq!(
+            hash,
+            common::oracle_hash(&row.header),
+            "height {}",
+            row.height
+        );
         let target = Target::from_compact(row.header.bits).unwrap();
-        assert!(target.is_met_by(hash), "height {} does not meet its nBits", row.height);
+        assert!(
+            target.is_met_by(hash),
+            "height {} does not meet its nBits",
+            row.height
+        );
         // Round trip of the wire form.
-        assert_eq!(row.header.to_string().parse::<hashwatt::header::Header>().unwrap(), row.header);
+        assert_eq!(
+            row.header
+                .to_string()
+                .parse::<hashwatt::header::Header>()
+                .unwrap(),
+            row.header
+        );
     }
 }
 
@@ -35,8 +50,16 @@ fn search_finds_every_real_nonce() {
         assert_eq!(outcome.stats.hashes, 65_536);
         assert!(!outcome.stats.cancelled);
         let found = outcome.hits.iter().find(|h| h.nonce == real);
-        assert_eq!(found.map(|h| h.hash), Some(row.hash), "height {} nonce {real} not found", row.height);
-        assert!(outcome.hits.windows(2).all(|w| w[0].nonce < w[1].nonce), "hits sorted and unique");
+        assert_eq!(
+            found.map(|h| h.hash),
+            Some(row.hash),
+            "height {} nonce {real} not found",
+            row.height
+        );
+        assert!(
+            outcome.hits.windows(2).all(|w| w[0].nonce < w[1].nonce),
+            "hits sorted and unique"
+        );
         for hit in &outcome.hits {
             assert!((start..=start + 65_535).contains(&hit.nonce));
             let oracle = common::oracle_hash(&header.with_nonce(hit.nonce));
@@ -45,7 +68,11 @@ fn search_finds_every_real_nonce() {
         }
         if row.network == "regtest" {
             // nBits 207fffff: about half of all hashes meet it.
-            assert!(outcome.hits.len() > 30_000, "regtest gave only {} hits", outcome.hits.len());
+            assert!(
+                outcome.hits.len() > 30_000,
+                "regtest gave only {} hits",
+                outcome.hits.len()
+            );
         }
     }
 }

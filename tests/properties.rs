@@ -9,15 +9,18 @@ use proptest::prelude::*;
 
 fn header_strategy() -> impl Strategy<Value = Header> {
     prop::array::uniform32(any::<u8>()).prop_flat_map(|a| {
-        (Just(a), prop::array::uniform32(any::<u8>()), prop::array::uniform16(any::<u8>())).prop_map(
-            |(a, b, c)| {
+        (
+            Just(a),
+            prop::array::uniform32(any::<u8>()),
+            prop::array::uniform16(any::<u8>()),
+        )
+            .prop_map(|(a, b, c)| {
                 let mut bytes = [0u8; 80];
                 bytes[..32].copy_from_slice(&a);
                 bytes[32..64].copy_from_slice(&b);
                 bytes[64..80].copy_from_slice(&c);
                 Header::from_bytes(&bytes)
-            },
-        )
+            })
     })
 }
 

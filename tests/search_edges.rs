@@ -22,7 +22,10 @@ fn window_ending_at_u32_max() {
     assert_eq!(outcome.stats.hashes, 1000);
     let nonces: Vec<u32> = outcome.hits.iter().map(|h| h.nonce).collect();
     assert_eq!(nonces, (u32::MAX - 999..=u32::MAX).collect::<Vec<_>>());
-    assert_eq!(outcome.hits.last().unwrap().hash, common::oracle_hash(&header.with_nonce(u32::MAX)));
+    assert_eq!(
+        outcome.hits.last().unwrap().hash,
+        common::oracle_hash(&header.with_nonce(u32::MAX))
+    );
 }
 
 #[test]
@@ -61,7 +64,10 @@ fn pool_difficulty_hits_match_the_oracle_exactly() {
         .filter(|&n| target.is_met_by(common::oracle_hash(&header.with_nonce(n))))
         .collect();
     assert!(!expected.is_empty());
-    assert_eq!(outcome.hits.iter().map(|h| h.nonce).collect::<Vec<_>>(), expected);
+    assert_eq!(
+        outcome.hits.iter().map(|h| h.nonce).collect::<Vec<_>>(),
+        expected
+    );
 }
 
 #[test]
@@ -79,18 +85,38 @@ fn thread_counts_agree() {
 #[test]
 fn invalid_ranges_are_errors() {
     let header = common::random_header(6);
-    assert!(matches!(Job::new(header, 0, 0, Target::MAX), Err(SearchError::EmptyRange)));
-    assert!(matches!(Job::new(header, 1, NONCE_SPACE, Target::MAX), Err(SearchError::RangeOverflow { .. })));
-    assert!(matches!(Job::new(header, u32::MAX, 2, Target::MAX), Err(SearchError::RangeOverflow { .. })));
+    assert!(matches!(
+        Job::new(header, 0, 0, Target::MAX),
+        Err(SearchError::EmptyRange)
+    ));
+    assert!(matches!(
+        Job::new(header, 1, NONCE_SPACE, Target::MAX),
+        Err(SearchError::RangeOverflow { .. })
+    ));
+    assert!(matches!(
+        Job::new(header, u32::MAX, 2, Target::MAX),
+        Err(SearchError::RangeOverflow { .. })
+    ));
     // An unchecked job is refused by the engine, not wrapped.
-    let bad = Job { header, start: u32::MAX, count: 2, target: Target::MAX };
-    assert!(matches!(engine(1).search(&bad, &CancelToken::new()), Err(SearchError::RangeOverflow { .. })));
+    let bad = Job {
+        header,
+        start: u32::MAX,
+        count: 2,
+        target: Target::MAX,
+    };
+    assert!(matches!(
+        engine(1).search(&bad, &CancelToken::new()),
+        Err(SearchError::RangeOverflow { .. })
+    ));
     assert!(Job::new(header, 0, NONCE_SPACE, Target::MAX).is_ok());
 }
 
 #[test]
 fn cancellation_stops_a_full_range_search_promptly() {
-    let job = Job::full_range(common::random_header(7), hashwatt::bench::unreachable_target());
+    let job = Job::full_range(
+        common::random_header(7),
+        hashwatt::bench::unreachable_target(),
+    );
     let cancel = CancelToken::new();
     let canceller = {
         let cancel = cancel.clone();
@@ -113,7 +139,10 @@ fn cancellation_stops_a_full_range_search_promptly() {
 
 #[test]
 fn deadline_token_cancels_itself() {
-    let job = Job::full_range(common::random_header(8), hashwatt::bench::unreachable_target());
+    let job = Job::full_range(
+        common::random_header(8),
+        hashwatt::bench::unreachable_target(),
+    );
     let cancel = CancelToken::with_deadline(Instant::now() + Duration::from_millis(100));
     let outcome = engine(1).search(&job, &cancel).unwrap();
     assert!(outcome.stats.cancelled);
