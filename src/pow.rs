@@ -251,7 +251,7 @@ impl Target {
 
     /// Converts a non-negative finite `f64` to 256 bits (truncating); `None` past 2^256 - 1.
     fn from_f64(v: f64) -> Option<Target> {
-        if !(v >= 0.0) || v >= 2f64.powi(256) {
+        if v.is_nan() || v < 0.0 || v >= 2f64.powi(256) {
             return None;
         }
         if v < 1.0 {
