@@ -1,8 +1,38 @@
-//! hashwatt: measured SHA-256d mining versus AI inference for a GPU's idle time.
+//! hashwatt: should this GPU's idle time go to SHA-256d mining or to AI inference?
 //!
-//! (The `econ` branch carries only the modules it owns; the lead's `lib.rs`
-//! declares the full module list.)
+//! The crate measures a SHA-256d nonce search on every backend a machine has
+//! and turns hashes per joule into money. Its layers:
+//!
+//! - [`header`] and [`pow`]: block headers, hashes and targets (rust-bitcoin's names);
+//! - [`sha256`]: SHA-256d kernels (one file per backend) and the run-time dispatcher;
+//! - [`search`]: jobs, hits, cancellation and the backend-neutral [`search::Engine`];
+//! - [`backend`]: `--backend` names and opening engines;
+//! - [`bench`]: the benchmark harness;
+//! - [`economics`]: mining revenue vs modeled inference value, break-evens, site view, scheduler API;
+//! - [`report`]: machine descriptions and report outputs.
+//!
+//! ```
+//! use hashwatt::header::Header;
+//! use hashwatt::pow::Target;
+//! use hashwatt::search::{CancelToken, CpuEngine, Engine, Job};
+//! use hashwatt::sha256::CpuKernel;
+//!
+//! // The genesis block, searched in a window around its nonce.
+//! let header: Header = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c".parse()?;
+//! let target = Target::from_compact(header.bits)?;
+//! let job = Job::new(header, 2_083_236_000, 2_000, target)?;
+//! let engine = CpuEngine::new(CpuKernel::scalar(), Some(1))?;
+//! let outcome = engine.search(&job, &CancelToken::new())?;
+//! assert_eq!(outcome.hits[0].nonce, 2_083_236_893);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![warn(missing_docs)]
 
+pub mod backend;
+pub mod bench;
 pub mod economics;
+pub mod header;
+pub mod pow;
 pub mod report;
+pub mod search;
+pub mod sha256;

@@ -1,3 +1,5 @@
-//! Outputs: side-by-side comparison of saved reports and SVG plots.
+//! Reports: the machine description and the outputs built from measurements.
+
+pub mod machine;
 pub mod compare;
 pub mod plot;

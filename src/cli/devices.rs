@@ -1,0 +1,45 @@
+//! `hashwatt devices`: what this machine can run.
+
+use std::io::Write;
+
+use hashwatt::report::machine::Machine;
+use hashwatt::sha256::CpuKernel;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let machine = Machine::detect();
+    let kernels: Vec<&str> = CpuKernel::available()
+        .into_iter()
+        .map(CpuKernel::name)
+        .collect();
+    let best = CpuKernel::best().name();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let value =
+            serde_json::json!({ "machine": machine, "cpu_backends": kernels, "cpu_best": best });
+        writeln!(out, "{value}")?;
+    } else {
+        writeln!(
+            out,
+            "CPU: {} ({} logical CPUs)",
+            machine.cpu, machine.logical_cpus
+        )?;
+        writeln!(
+            out,
+            "  features: {}",
+            if machine.cpu_features.is_empty() {
+                "none".into()
+            } else {
+                machine.cpu_features.join(" ")
+            }
+        )?;
+        writeln!(out, "  backends: {} (cpu = {best})", kernels.join(", "))?;
+    }
+    Ok(())
+}

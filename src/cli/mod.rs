@@ -1,0 +1,45 @@
+//! Command-line parsing and one module per subcommand.
+
+mod bench;
+mod devices;
+mod hash;
+mod search;
+
+use clap::{Parser, Subcommand};
+
+/// hashwatt: SHA-256d nonce search, hashes per joule, and mining vs AI economics.
+#[derive(Parser, Debug)]
+#[command(name = "hashwatt", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Hash one block header (SHA-256d) and check it against its own nBits.
+    Hash(hash::Args),
+    /// Search a nonce range for hashes meeting a target.
+    Search(search::Args),
+    /// Measure hashes per second of each backend.
+    Bench(bench::Args),
+    /// List the backends this machine can run.
+    Devices(devices::Args),
+}
+
+/// Parses the command line and runs the subcommand.
+pub fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Hash(args) => hash::run(args),
+        Command::Search(args) => search::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Devices(args) => devices::run(args),
+    }
+}
+
+/// Parses a header argument with a message naming the value.
+fn parse_header(s: &str) -> anyhow::Result<hashwatt::header::Header> {
+    s.parse()
+        .map_err(|e| anyhow::anyhow!("invalid --header {s:?}: {e}"))
+}

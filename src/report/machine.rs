@@ -1,0 +1,49 @@
+//! A description of the machine a report was measured on.
+
+use serde::{Deserialize, Serialize};
+
+use crate::sha256::CpuFeatures;
+
+/// The machine a report comes from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    /// CPU model name.
+    pub cpu: String,
+    /// SIMD and SHA features hashwatt can use.
+    pub cpu_features: Vec<String>,
+    /// Logical CPUs.
+    pub logical_cpus: usize,
+    /// Operating system and architecture.
+    pub os: String,
+    /// hashwatt version.
+    pub hashwatt_version: String,
+}
+
+impl Machine {
+    /// Describes the running machine.
+    pub fn detect() -> Self {
+        Machine {
+            cpu: cpu_model().unwrap_or_else(|| std::env::consts::ARCH.to_string()),
+            cpu_features: CpuFeatures::detect()
+                .names()
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+            hashwatt_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// The CPU model from `/proc/cpuinfo` (Linux), if readable.
+fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .or_else(|| l.strip_prefix("Model"))
+        })
+        .and_then(|rest| rest.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+}

@@ -1,0 +1,221 @@
+//! Nonce search: jobs, hits, cancellation and the backend-neutral [`Engine`] trait.
+//!
+//! Every backend (the multi-core CPU engine here, the GPU engine in
+//! [`crate::gpu`]) implements [`Engine`]: it takes a [`Job`] and a
+//! [`CancelToken`] and returns every [`Hit`] in the job's range, sorted by
+//! nonce, none missed and none twice, plus [`SearchStats`].
+
+pub mod cpu;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::header::{BlockHash, Header};
+use crate::pow::Target;
+
+pub use cpu::CpuEngine;
+
+/// Size of the nonce space: nonces are `u32`, so a range ends at most here.
+pub const NONCE_SPACE: u64 = 1 << 32;
+
+/// Errors from building or running a search.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SearchError {
+    /// A job with no nonces.
+    #[error("count must be at least 1")]
+    EmptyRange,
+    /// A job whose range runs past nonce `u32::MAX`.
+    #[error("start {start} + count {count} = {} runs past the nonce space (2^32 = 4294967296)", *start as u64 + *count)]
+    RangeOverflow {
+        /// First nonce.
+        start: u32,
+        /// Number of nonces.
+        count: u64,
+    },
+    /// A rayon thread pool could not be built.
+    #[error("could not start {threads} worker threads: {reason}")]
+    ThreadPool {
+        /// Threads asked for.
+        threads: usize,
+        /// Why it failed.
+        reason: String,
+    },
+    /// A backend-specific failure (GPU device lost, mapping failed, ...).
+    #[error("{backend} backend failed: {reason}")]
+    Backend {
+        /// Backend name.
+        backend: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// A search job: nonces `start .. start + count` of `header` against `target`.
+///
+/// The header's own nonce field is ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Job {
+    /// The header to vary.
+    pub header: Header,
+    /// First nonce to try.
+    pub start: u32,
+    /// Number of nonces to try, 1 ..= 2^32 - start.
+    pub count: u64,
+    /// A hash meets the job when it is at most this target.
+    pub target: Target,
+}
+
+impl Job {
+    /// A checked job.
+    ///
+    /// # Errors
+    /// [`SearchError::EmptyRange`] for `count == 0`, [`SearchError::RangeOverflow`]
+    /// when `start + count > 2^32`.
+    pub fn new(header: Header, start: u32, count: u64, target: Target) -> Result<Job, SearchError> {
+        let job = Job {
+            header,
+            start,
+            count,
+            target,
+        };
+        job.end()?;
+        Ok(job)
+    }
+
+    /// A job over the whole nonce space.
+    pub fn full_range(header: Header, target: Target) -> Job {
+        Job {
+            header,
+            start: 0,
+            count: NONCE_SPACE,
+            target,
+        }
+    }
+
+    /// One past the last nonce, as `u64` (at most 2^32).
+    ///
+    /// # Errors
+    /// As [`Job::new`]; engines call this before searching.
+    pub fn end(&self) -> Result<u64, SearchError> {
+        if self.count == 0 {
+            return Err(SearchError::EmptyRange);
+        }
+        let end = u64::from(self.start) + self.count;
+        if end > NONCE_SPACE {
+            return Err(SearchError::RangeOverflow {
+                start: self.start,
+                count: self.count,
+            });
+        }
+        Ok(end)
+    }
+
+    /// Re-checks a candidate nonce on the scalar path: `Some(hit)` if it really meets the target.
+    pub fn verify(&self, nonce: u32) -> Option<Hit> {
+        let hash = self.header.with_nonce(nonce).block_hash();
+        self.target.is_met_by(hash).then_some(Hit { nonce, hash })
+    }
+}
+
+/// A nonce whose header hash meets the job's target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Hit {
+    /// The nonce.
+    pub nonce: u32,
+    /// The block hash with that nonce.
+    pub hash: BlockHash,
+}
+
+/// What a search did.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SearchStats {
+    /// Nonces hashed.
+    pub hashes: u64,
+    /// Wall time of the search.
+    pub elapsed: Duration,
+    /// Whether the search stopped early because it was cancelled.
+    pub cancelled: bool,
+}
+
+impl SearchStats {
+    /// Hashes per second (0 for an empty search).
+    pub fn hashrate(&self) -> f64 {
+        let s = self.elapsed.as_secs_f64();
+        if s > 0.0 { self.hashes as f64 / s } else { 0.0 }
+    }
+}
+
+/// The result of a search.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SearchOutcome {
+    /// Every hit found, sorted by nonce. After a cancellation, the hits of the
+    /// part searched; no hit in that part is missing.
+    pub hits: Vec<Hit>,
+    /// Statistics.
+    pub stats: SearchStats,
+}
+
+/// A cancellation handle shared between a search and whoever may stop it.
+///
+/// Cloning shares the flag. A token may also carry a deadline, after which it
+/// reads as cancelled: that is how time-sliced runs and `bench` stop.
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken {
+    flag: Arc<AtomicBool>,
+    deadline: Option<Instant>,
+}
+
+impl CancelToken {
+    /// A token that is not cancelled and has no deadline.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A token that cancels itself at `deadline`.
+    pub fn with_deadline(deadline: Instant) -> Self {
+        CancelToken {
+            flag: Arc::default(),
+            deadline: Some(deadline),
+        }
+    }
+
+    /// A token sharing this one's flag that also cancels at `deadline`.
+    pub fn child_with_deadline(&self, deadline: Instant) -> Self {
+        let deadline = Some(self.deadline.map_or(deadline, |d| d.min(deadline)));
+        CancelToken {
+            flag: Arc::clone(&self.flag),
+            deadline,
+        }
+    }
+
+    /// Asks every search holding this token (or a clone) to stop.
+    pub fn cancel(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the search should stop.
+    pub fn is_cancelled(&self) -> bool {
+        self.flag.load(Ordering::Relaxed) || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
+
+/// A nonce-search backend.
+pub trait Engine: Send + Sync {
+    /// The stable backend name (`scalar`, `avx2`, `gpu`, ...).
+    fn name(&self) -> String;
+
+    /// Worker threads used (1 for a GPU engine).
+    fn threads(&self) -> usize;
+
+    /// The hardware it runs on: the CPU model, or the GPU adapter's name.
+    /// Energy meters use it to pick the matching meter or model.
+    fn device(&self) -> String;
+
+    /// Searches `job`, stopping early when `cancel` fires.
+    ///
+    /// # Errors
+    /// [`SearchError`] for an invalid range or a backend failure.
+    fn search(&self, job: &Job, cancel: &CancelToken) -> Result<SearchOutcome, SearchError>;
+}
