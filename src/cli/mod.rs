@@ -1,7 +1,9 @@
 //! Command-line parsing and one module per subcommand.
 
 mod bench;
+mod compare;
 mod devices;
+mod econ;
 mod hash;
 mod search;
 
@@ -25,6 +27,11 @@ enum Command {
     Bench(bench::Args),
     /// List the backends this machine can run.
     Devices(devices::Args),
+    /// Mine, infer or idle? Net USD per GPU-hour, break-evens, site view per MW.
+    // Boxed: its many optional flags make it much larger than the other variants.
+    Econ(Box<econ::Args>),
+    /// Compare bench or econ reports side by side.
+    Compare(compare::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -35,6 +42,8 @@ pub fn run() -> anyhow::Result<()> {
         Command::Search(args) => search::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Devices(args) => devices::run(args),
+        Command::Econ(args) => econ::run(args),
+        Command::Compare(args) => compare::run(args),
     }
 }
 

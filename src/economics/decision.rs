@@ -160,12 +160,13 @@ struct Linear {
 
 impl Linear {
     fn nets(&self, e: f64) -> Nets {
+        // `+ 0.0` turns a negative zero (free power) into a plain zero.
         Nets {
-            mine: UsdPerHour(self.r_m - self.a_m * e),
+            mine: UsdPerHour(self.r_m - self.a_m * e + 0.0),
             infer: UsdPerHour(
-                self.u * (self.r_i - self.a_i * e) - (1.0 - self.u) * self.a_idle * e,
+                self.u * (self.r_i - self.a_i * e) - (1.0 - self.u) * self.a_idle * e + 0.0,
             ),
-            idle: UsdPerHour(-self.a_idle_opt * e),
+            idle: UsdPerHour(-self.a_idle_opt * e + 0.0),
         }
     }
 }

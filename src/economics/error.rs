@@ -20,6 +20,14 @@ pub enum EconError {
         /// The rejected value, formatted.
         value: String,
     },
+    /// A required input that no layer set.
+    #[error("`{field}` is not set: {hint}")]
+    Missing {
+        /// Dotted field name.
+        field: &'static str,
+        /// How to set it.
+        hint: &'static str,
+    },
     /// A GPU preset name that is not in [`crate::economics::presets::GPUS`].
     #[error("unknown GPU preset `{name}` (known: {known})")]
     UnknownGpu {

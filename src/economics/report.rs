@@ -561,7 +561,7 @@ pub fn num(x: f64) -> String {
         "0".into()
     } else if !(1e-3..1e9).contains(&a) {
         format!("{x:.3e}")
-    } else if a >= 1000.0 {
+    } else if a >= 1000.0 || x.fract() == 0.0 {
         format!("{x:.0}")
     } else if a >= 1.0 {
         format!("{x:.3}")
@@ -654,6 +654,7 @@ mod tests {
         assert_eq!(num(0.0), "0");
         assert_eq!(num(12345.6), "12346");
         assert_eq!(num(1.23456), "1.235");
+        assert_eq!(num(494.0), "494");
         assert_eq!(num(0.0123456), "0.01235");
         assert_eq!(num(1.5e-5), "1.500e-5");
         assert_eq!(num(f64::INFINITY), "n/a");

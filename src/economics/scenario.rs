@@ -601,11 +601,15 @@ impl<'a> Resolver<'a> {
             )
         });
         let hashrate = self
-            .pick("mining.hashrate_h_per_s", |f| f.mining.hashrate_h_per_s, bench_hash, None)
-            .ok_or(EconError::InvalidInput {
-                field: "mining.hashrate_h_per_s".into(),
-                reason: "is not set: pass --bench REPORT.json or --hashrate, or set it in the scenario file",
-                value: "nothing".into(),
+            .pick(
+                "mining.hashrate_h_per_s",
+                |f| f.mining.hashrate_h_per_s,
+                bench_hash,
+                None,
+            )
+            .ok_or(EconError::Missing {
+                field: "mining.hashrate_h_per_s",
+                hint: "pass --bench REPORT.json or --hashrate, or set it in the scenario file",
             })?;
         let difficulty = self.num(
             "mining.difficulty",

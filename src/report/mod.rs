@@ -1,5 +1,5 @@
 //! Reports: the machine description and the outputs built from measurements.
 
-pub mod machine;
 pub mod compare;
+pub mod machine;
 pub mod plot;

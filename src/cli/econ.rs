@@ -1,0 +1,265 @@
+//! `hashwatt econ`: mine, infer or idle? Net USD per hour, break-evens, site
+//! view per MW, sensitivity plots.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use hashwatt::economics::bench::BenchReport;
+use hashwatt::economics::inference::Precision;
+use hashwatt::economics::power::IdleMode;
+use hashwatt::economics::report::EconReport;
+use hashwatt::economics::scenario::{
+    BenchInput, InferenceSection, Method, MiningSection, PowerSection, ScenarioFile,
+};
+use hashwatt::economics::units::{HashRate, Watts};
+use hashwatt::economics::{Scenario, evaluate, sensitivity};
+use hashwatt::report::plot;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Scenario file (TOML); flags override it.
+    #[arg(long, value_name = "FILE.toml")]
+    scenario: Option<PathBuf>,
+    /// Bench report (`hashwatt bench --json`): hash rate and watts come from it.
+    #[arg(long, value_name = "REPORT.json")]
+    bench: Option<PathBuf>,
+    /// Which backend's result to use from the bench report [default: gpu, else the fastest].
+    #[arg(long, value_name = "NAME")]
+    bench_backend: Option<String>,
+    /// Block height (sets the subsidy).
+    #[arg(long, value_name = "H")]
+    height: Option<u32>,
+    /// Network difficulty.
+    #[arg(long, value_name = "D", allow_negative_numbers = true)]
+    difficulty: Option<f64>,
+    /// BTC price, USD.
+    #[arg(long, value_name = "USD", allow_negative_numbers = true)]
+    btc_price: Option<f64>,
+    /// Transaction fees per block, BTC.
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    fees_btc: Option<f64>,
+    /// Pool fee, percent.
+    #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
+    pool_fee: Option<f64>,
+    /// Stale share rate, percent.
+    #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
+    stale: Option<f64>,
+    /// Mining uptime, percent.
+    #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
+    uptime: Option<f64>,
+    /// Hash rate, H/s (overrides the bench report).
+    #[arg(long, value_name = "H_PER_S", allow_negative_numbers = true)]
+    hashrate: Option<f64>,
+    /// Watts while mining (overrides the bench report).
+    #[arg(long, value_name = "W", allow_negative_numbers = true)]
+    watts: Option<f64>,
+    /// Watts while serving inference [default: GPU max power].
+    #[arg(long, value_name = "W", allow_negative_numbers = true)]
+    inference_watts: Option<f64>,
+    /// Watts while on and idle [default: bench idle baseline, else 10% of max power].
+    #[arg(long, value_name = "W", allow_negative_numbers = true)]
+    idle_watts: Option<f64>,
+    /// What idling means: `on` (draws idle watts) or `powered-down` (draws nothing).
+    #[arg(long, value_name = "MODE", value_parser = parse_idle_mode)]
+    idle_mode: Option<IdleMode>,
+    /// Electricity price, USD/kWh.
+    #[arg(long, value_name = "USD_PER_KWH", allow_negative_numbers = true)]
+    electricity: Option<f64>,
+    /// Power usage effectiveness (facility power / IT power, >= 1).
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pue: Option<f64>,
+    /// GPU preset: h100-sxm, h100-pcie, h200, a100-80gb, l40s, rtx-4090, b200.
+    #[arg(long, value_name = "PRESET")]
+    gpu: Option<String>,
+    /// Model preset: llama-3.1-8b, llama-3.1-70b.
+    #[arg(long, value_name = "PRESET")]
+    model: Option<String>,
+    /// Weight precision: fp16, fp8, int4.
+    #[arg(long, value_name = "P")]
+    precision: Option<Precision>,
+    /// Inference valuation: `tokens` (roofline) or `rental` [default: tokens, or rental when --rental-usd-per-hour is given].
+    #[arg(long, value_name = "METHOD", value_parser = parse_method)]
+    method: Option<Method>,
+    /// Price per million output tokens, USD.
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    usd_per_mtok: Option<f64>,
+    /// Rental price per GPU-hour, USD (selects the rental method).
+    #[arg(long, value_name = "R", allow_negative_numbers = true)]
+    rental_usd_per_hour: Option<f64>,
+    /// Share of the hour inference is paid for, percent.
+    #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
+    utilization: Option<f64>,
+    /// Project mining over this many months.
+    #[arg(long, value_name = "N")]
+    horizon_months: Option<u32>,
+    /// Difficulty growth per month for the horizon, percent.
+    #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
+    difficulty_growth: Option<f64>,
+    /// BTC price change per month for the horizon, percent.
+    #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
+    btc_price_change: Option<f64>,
+    /// Site power price, USD/MWh [default: electricity x 1000].
+    #[arg(long, value_name = "USD_PER_MWH", allow_negative_numbers = true)]
+    site_power: Option<f64>,
+    /// Print the report as JSON (`hashwatt.econ/1`).
+    #[arg(long)]
+    json: bool,
+    /// Also write the Markdown report to this file.
+    #[arg(long, value_name = "F")]
+    export_markdown: Option<PathBuf>,
+    /// Write sensitivity charts (SVG) into this directory.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
+}
+
+fn parse_idle_mode(s: &str) -> Result<IdleMode, String> {
+    match s {
+        "on" => Ok(IdleMode::On),
+        "powered-down" | "off" => Ok(IdleMode::PoweredDown),
+        _ => Err(format!("expected `on` or `powered-down`, got `{s}`")),
+    }
+}
+
+fn parse_method(s: &str) -> Result<Method, String> {
+    match s {
+        "tokens" => Ok(Method::Tokens),
+        "rental" => Ok(Method::Rental),
+        _ => Err(format!("expected `tokens` or `rental`, got `{s}`")),
+    }
+}
+
+impl Args {
+    /// The flags as a scenario layer, with the flag that set each key.
+    fn as_layer(&self) -> (ScenarioFile, BTreeMap<&'static str, &'static str>) {
+        let names = BTreeMap::from([
+            ("mining.hashrate_h_per_s", "--hashrate"),
+            ("mining.difficulty", "--difficulty"),
+            ("mining.height", "--height"),
+            ("mining.btc_price_usd", "--btc-price"),
+            ("mining.fees_btc_per_block", "--fees-btc"),
+            ("mining.pool_fee_pct", "--pool-fee"),
+            ("mining.stale_pct", "--stale"),
+            ("mining.uptime_pct", "--uptime"),
+            ("mining.horizon_months", "--horizon-months"),
+            (
+                "mining.difficulty_growth_pct_per_month",
+                "--difficulty-growth",
+            ),
+            (
+                "mining.btc_price_change_pct_per_month",
+                "--btc-price-change",
+            ),
+            ("power.mining_watts", "--watts"),
+            ("power.inference_watts", "--inference-watts"),
+            ("power.idle_watts", "--idle-watts"),
+            ("power.idle_mode", "--idle-mode"),
+            ("power.electricity_usd_per_kwh", "--electricity"),
+            ("power.pue", "--pue"),
+            ("inference.gpu", "--gpu"),
+            ("inference.model", "--model"),
+            ("inference.precision", "--precision"),
+            ("inference.method", "--method"),
+            ("inference.usd_per_mtok", "--usd-per-mtok"),
+            ("inference.rental_usd_per_hour", "--rental-usd-per-hour"),
+            ("inference.utilization_pct", "--utilization"),
+            ("site.power_usd_per_mwh", "--site-power"),
+        ]);
+        let method = self
+            .method
+            .or(self.rental_usd_per_hour.map(|_| Method::Rental));
+        let layer = ScenarioFile {
+            mining: MiningSection {
+                hashrate_h_per_s: self.hashrate,
+                difficulty: self.difficulty,
+                height: self.height,
+                btc_price_usd: self.btc_price,
+                fees_btc_per_block: self.fees_btc,
+                pool_fee_pct: self.pool_fee,
+                stale_pct: self.stale,
+                uptime_pct: self.uptime,
+                horizon_months: self.horizon_months,
+                difficulty_growth_pct_per_month: self.difficulty_growth,
+                btc_price_change_pct_per_month: self.btc_price_change,
+            },
+            power: PowerSection {
+                electricity_usd_per_kwh: self.electricity,
+                pue: self.pue,
+                mining_watts: self.watts,
+                inference_watts: self.inference_watts,
+                idle_watts: self.idle_watts,
+                idle_mode: self.idle_mode,
+            },
+            inference: InferenceSection {
+                method,
+                gpu: self.gpu.clone(),
+                model: self.model.clone(),
+                precision: self.precision,
+                usd_per_mtok: self.usd_per_mtok,
+                rental_usd_per_hour: self.rental_usd_per_hour,
+                utilization_pct: self.utilization,
+                ..Default::default()
+            },
+            site: hashwatt::economics::scenario::SiteSection {
+                power_usd_per_mwh: self.site_power,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        (layer, names)
+    }
+}
+
+fn bench_input(args: &Args) -> anyhow::Result<Option<BenchInput>> {
+    let Some(path) = &args.bench else {
+        return Ok(None);
+    };
+    let report = BenchReport::load(path)?;
+    let r = report.select(args.bench_backend.as_deref(), path)?;
+    Ok(Some(BenchInput {
+        path: path.clone(),
+        backend: r.backend.clone(),
+        hashrate: HashRate(r.hashrate),
+        watts: r.watts().map(Watts),
+        idle_watts: r.idle_watts().map(Watts),
+        watts_measured: r.energy_measured(),
+        meter: r.energy_source().to_owned(),
+    }))
+}
+
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let file = args
+        .scenario
+        .as_ref()
+        .map(|p| hashwatt::economics::scenario::ScenarioFile::load(p).map(|f| (f, p.clone())))
+        .transpose()?;
+    let bench = bench_input(args)?;
+    let (flags, names) = args.as_layer();
+    let scenario = Scenario::resolve(
+        file.as_ref().map(|(f, p)| (f, p.as_path())),
+        bench.as_ref(),
+        Some((&flags, &names)),
+    )?;
+    let decision = evaluate(&scenario)?;
+    let sweeps = sensitivity::default_sweeps(&scenario)?;
+    if let Some(dir) = &args.plot {
+        let files = plot::write_all(&sweeps, dir)?;
+        for f in files {
+            eprintln!("wrote {}", f.display());
+        }
+    }
+    let report = EconReport::new(&scenario, &decision, sweeps);
+    let markdown = report.to_markdown(&scenario);
+    if let Some(path) = &args.export_markdown {
+        std::fs::write(path, &markdown)
+            .with_context(|| format!("cannot write --export-markdown {}", path.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", report.to_json()?)?;
+    } else {
+        write!(out, "{markdown}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,334 @@
+//! The `econ` and `compare` commands as users run them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hashwatt"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn data(name: &str) -> PathBuf {
+    root().join("tests/data/econ").join(name)
+}
+
+fn scenario(name: &str) -> PathBuf {
+    root().join("scenarios").join(name)
+}
+
+fn run(args: &[&str]) -> Output {
+    bin()
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run hashwatt: {e}"))
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "hashwatt {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let text = ok(args);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Fails with exit code 1 and a single-line error naming `needle`.
+fn fails_naming(args: &[&str], needle: &str) {
+    let out = run(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{args:?}: not one line: {err}"
+    );
+    assert!(err.contains(needle), "{args:?}: {err:?} lacks {needle:?}");
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap_or_else(|| panic!("non-UTF-8 path"))
+}
+
+#[test]
+fn shipped_scenarios_run_and_say_plainly_that_mining_does_not_pay() {
+    let h100 = scenario("h100-idle.toml");
+    let md = ok(&["econ", "--scenario", s(&h100)]);
+    assert!(md.contains("**Winner: infer**"), "{md}");
+    assert!(
+        md.contains("mining does not pay for its electricity"),
+        "{md}"
+    );
+    assert!(md.contains("power costs 10928x what mining earns"), "{md}");
+    let site = scenario("site-1mw.toml");
+    let md = ok(&["econ", "--scenario", s(&site)]);
+    assert!(
+        md.contains("ASIC fleet: Antminer S23 Hydro (9.5 J/TH)"),
+        "{md}"
+    );
+    assert!(md.contains("capex not modeled"), "{md}");
+}
+
+#[test]
+fn json_report_has_stable_fields_hand_checked() {
+    let v = json(&[
+        "econ",
+        "--scenario",
+        s(&scenario("h100-idle.toml")),
+        "--json",
+    ]);
+    assert_eq!(v["schema"], "hashwatt.econ/1");
+    assert_eq!(v["decision"]["winner"], "infer");
+    assert_eq!(v["mining"]["subsidy_btc"], 3.125);
+    let hp = v["mining"]["hashprice_usd_per_ph_day"]
+        .as_f64()
+        .unwrap_or(0.0);
+    assert!((hp - 38.851).abs() < 0.01, "{hp}");
+    // 700 W × $0.081/kWh × PUE 1.56.
+    let p = v["power"]["usd_per_hour"].as_f64().unwrap_or(0.0);
+    assert!((p - 0.088_452).abs() < 1e-9, "{p}");
+    let tps = v["inference"]["tokens_per_second"].as_f64().unwrap_or(0.0);
+    assert!((tps / 15_220.0 - 1.0).abs() < 0.25, "{tps}");
+    for k in [
+        "btc_per_day",
+        "usd_per_day",
+        "usd_per_hour",
+        "hashprice_usd_per_ph_day",
+    ] {
+        assert!(v["mining"][k].is_number(), "mining.{k}");
+    }
+    for k in ["mine", "infer", "idle"] {
+        assert!(v["decision"]["net_usd_per_hour"][k].is_number(), "net.{k}");
+    }
+    assert!(
+        v["decision"]["breakeven_btc_price_usd"]
+            .as_f64()
+            .unwrap_or(0.0)
+            > 1e9
+    );
+    // No electricity price makes the GPU miner beat inference: null.
+    assert!(v["decision"]["breakeven_electricity_usd_per_kwh"].is_null());
+    let src = &v["inputs"]["mining.difficulty"]["source"];
+    assert_eq!(src["kind"], "scenario");
+    assert!(
+        src["detail"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("h100-idle.toml")
+    );
+}
+
+#[test]
+fn flags_override_the_scenario_and_say_so() {
+    let v = json(&[
+        "econ",
+        "--scenario",
+        s(&scenario("h100-idle.toml")),
+        "--btc-price",
+        "182264",
+        "--json",
+    ]);
+    assert_eq!(v["inputs"]["mining.btc_price_usd"]["value"], 182_264.0);
+    assert_eq!(
+        v["inputs"]["mining.btc_price_usd"]["source"]["kind"],
+        "flag"
+    );
+    assert_eq!(
+        v["inputs"]["mining.btc_price_usd"]["source"]["detail"],
+        "--btc-price"
+    );
+    // Doubling the price doubles the hashprice: 2 × 38.851.
+    let hp = v["mining"]["hashprice_usd_per_ph_day"]
+        .as_f64()
+        .unwrap_or(0.0);
+    assert!((hp - 77.702).abs() < 0.02, "{hp}");
+}
+
+#[test]
+fn bench_report_with_energy_gives_measured_hashrate_watts_and_idle() {
+    let v = json(&[
+        "econ",
+        "--bench",
+        s(&data("bench-gpu-energy-synthetic.json")),
+        "--json",
+    ]);
+    assert_eq!(v["mining"]["hashrate_h_per_s"], 4.8e9);
+    assert_eq!(v["mining"]["hashrate_measured"], true);
+    assert_eq!(v["power"]["mining_watts"], 300.0);
+    assert_eq!(v["power"]["mining_watts_measured"], true);
+    // (3000 J − 2400 J) / 10 s = 60 W idle baseline.
+    assert_eq!(v["inputs"]["power.idle_watts"]["value"], 60.0);
+    // 300 W × 0.081 × 1.56 = $0.037908/h.
+    let p = v["power"]["usd_per_hour"].as_f64().unwrap_or(0.0);
+    assert!((p - 0.037_908).abs() < 1e-9, "{p}");
+    // --bench-backend picks another result; it has no energy, so watts
+    // fall back to the GPU preset, labelled modeled.
+    let v = json(&[
+        "econ",
+        "--bench",
+        s(&data("bench-gpu-energy-synthetic.json")),
+        "--bench-backend",
+        "scalar",
+        "--json",
+    ]);
+    assert_eq!(v["mining"]["hashrate_h_per_s"], 1.6e7);
+    assert_eq!(v["power"]["mining_watts"], 700.0);
+    assert_eq!(v["power"]["mining_watts_measured"], false);
+    assert_eq!(v["power"]["basis"], "modeled watts x price x PUE");
+}
+
+#[test]
+fn old_bench_report_without_energy_uses_watts_flag() {
+    let v = json(&[
+        "econ",
+        "--bench",
+        s(&data("bench-cpu-1thread.json")),
+        "--watts",
+        "65",
+        "--json",
+    ]);
+    assert_eq!(v["mining"]["hashrate_measured"], true);
+    assert_eq!(v["power"]["mining_watts"], 65.0);
+    assert_eq!(v["inputs"]["power.mining_watts"]["source"]["kind"], "flag");
+}
+
+#[test]
+fn bad_input_is_one_line_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[mining]\nhashrate_h_per_s = 1e9\nbtc_pric = 5\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    fails_naming(&["econ", "--scenario", s(&bad)], "unknown field `btc_pric`");
+    fails_naming(
+        &["econ", "--scenario", "/nonexistent.toml"],
+        "cannot read scenario",
+    );
+    let h = ["econ", "--hashrate", "1e9"];
+    let with = |extra: &[&'static str]| -> Vec<&str> {
+        h.iter().copied().chain(extra.iter().copied()).collect()
+    };
+    fails_naming(
+        &with(&["--btc-price", "-5"]),
+        "`mining.btc_price_usd`: must not be negative",
+    );
+    fails_naming(
+        &with(&["--difficulty", "0"]),
+        "`mining.difficulty`: must be greater than zero",
+    );
+    fails_naming(
+        &with(&["--pool-fee", "101"]),
+        "`mining.pool_fee_pct`: must be a percentage",
+    );
+    fails_naming(
+        &with(&["--utilization", "-1"]),
+        "`inference.utilization_pct`",
+    );
+    fails_naming(
+        &with(&["--electricity", "NaN"]),
+        "`power.electricity_usd_per_kwh`: must be a finite number",
+    );
+    fails_naming(&with(&["--pue", "0.8"]), "`power.pue`");
+    fails_naming(&with(&["--gpu", "h900"]), "unknown GPU preset `h900`");
+    fails_naming(&["econ"], "`mining.hashrate_h_per_s` is not set");
+    fails_naming(
+        &["econ", "--bench", s(&data("econ-h100-idle.json"))],
+        "expected `hashwatt.bench/1`",
+    );
+}
+
+#[test]
+fn plot_and_markdown_export_write_files() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let plots = dir.path().join("plots");
+    let md = dir.path().join("report.md");
+    ok(&[
+        "econ",
+        "--scenario",
+        s(&scenario("h100-idle.toml")),
+        "--plot",
+        s(&plots),
+        "--export-markdown",
+        s(&md),
+    ]);
+    for name in ["btc_price", "electricity", "difficulty", "utilization"] {
+        let svg = std::fs::read_to_string(plots.join(format!("{name}.svg")))
+            .unwrap_or_else(|e| panic!("{name}.svg: {e}"));
+        assert!(
+            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{name}"
+        );
+        for series in ["mine", "infer", "idle"] {
+            assert!(
+                svg.lines().any(|l| l.trim() == series),
+                "{name} lacks {series}"
+            );
+        }
+    }
+    let text = std::fs::read_to_string(&md).unwrap_or_else(|e| panic!("{e}"));
+    assert!(text.starts_with("# hashwatt econ: H100 SXM idle hour"));
+}
+
+#[test]
+fn compare_two_saved_econ_reports() {
+    let a = data("econ-h100-idle.json");
+    let b = data("econ-h200-idle.json");
+    let md = ok(&["compare", s(&a), s(&b)]);
+    // H200 vs H100 roofline: 19,050 vs 14,394 tok/s = +32.34 %.
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("| `inference.tokens_per_second` |"))
+        .unwrap_or_else(|| panic!("no tokens row: {md}"));
+    assert!(
+        line.contains("| 14394 | 19050 |") && line.contains("+32.34 %"),
+        "{line}"
+    );
+    let v = json(&["compare", s(&a), s(&b), "--json"]);
+    assert_eq!(v["schema"], "hashwatt.compare/1");
+    assert_eq!(v["compared_schema"], "hashwatt.econ/1");
+    let rows = v["rows"].as_array().cloned().unwrap_or_default();
+    let row = rows
+        .iter()
+        .find(|r| r["field"] == "decision.net_usd_per_hour.mine")
+        .unwrap_or_else(|| panic!("no mine row"));
+    assert_eq!(row["diffs"][0]["absolute"], 0.0);
+}
+
+#[test]
+fn compare_two_saved_bench_reports_and_reject_mixed() {
+    let a = data("bench-cpu-1thread.json");
+    let b = data("bench-cpu-2threads.json");
+    let v = json(&["compare", s(&a), s(&b), "--json"]);
+    let rows = v["rows"].as_array().cloned().unwrap_or_default();
+    let row = rows
+        .iter()
+        .find(|r| r["field"] == "results[scalar].hashrate")
+        .unwrap_or_else(|| panic!("no hashrate row: {v}"));
+    let (x, y) = (
+        row["values"][0].as_f64().unwrap_or(0.0),
+        row["values"][1].as_f64().unwrap_or(0.0),
+    );
+    let pct = row["diffs"][0]["percent"].as_f64().unwrap_or(f64::NAN);
+    assert!((pct - (y - x) / x * 100.0).abs() < 1e-9);
+    fails_naming(
+        &["compare", s(&a), s(&data("econ-h100-idle.json"))],
+        "all reports must have the same schema",
+    );
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let odd = dir.path().join("odd.json");
+    std::fs::write(&odd, r#"{"schema":"someone.else/2"}"#).unwrap_or_else(|e| panic!("{e}"));
+    fails_naming(
+        &["compare", s(&a), s(&odd)],
+        "unknown schema `someone.else/2`",
+    );
+    let out = run(&["compare", s(&a)]);
+    assert!(!out.status.success());
+}
