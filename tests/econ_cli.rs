@@ -332,3 +332,38 @@ fn compare_two_saved_bench_reports_and_reject_mixed() {
     let out = run(&["compare", s(&a)]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn horizon_flags_project_month_by_month() {
+    let v = json(&[
+        "econ",
+        "--scenario",
+        s(&scenario("h100-idle.toml")),
+        "--horizon-months",
+        "3",
+        "--difficulty-growth",
+        "5",
+        "--json",
+    ]);
+    let h = v["horizon"].as_array().cloned().unwrap_or_default();
+    assert_eq!(h.len(), 3);
+    let d0 = h[0]["difficulty"].as_f64().unwrap_or(0.0);
+    let d2 = h[2]["difficulty"].as_f64().unwrap_or(0.0);
+    assert!((d2 / d0 - 1.05_f64.powi(2)).abs() < 1e-9);
+    assert!(h[2]["btc"].as_f64() < h[0]["btc"].as_f64());
+    // Power dominates: the cumulative net after 3 months is about
+    // −3 × 30.44 days × 24 h × $0.088452/h.
+    let cum = h[2]["cumulative_net_usd"].as_f64().unwrap_or(0.0);
+    assert!(
+        (cum + 3.0 * 30.4375 * 24.0 * 0.088_452).abs() < 0.05,
+        "{cum}"
+    );
+    let md = ok(&[
+        "econ",
+        "--scenario",
+        s(&scenario("h100-idle.toml")),
+        "--horizon-months",
+        "2",
+    ]);
+    assert!(md.contains("## Mining horizon (modeled)"));
+}

@@ -299,6 +299,7 @@ fn breakevens(
     // most once; keep the crossings where mining ties the best alternative,
     // and report the one nearest today's price.
     let mut candidates = Vec::new();
+    // (revenue, kW×PUE) of infer and of idle, as functions of e.
     let pairs = [
         (
             lin.u * lin.r_i,
@@ -306,17 +307,21 @@ fn breakevens(
         ),
         (0.0, lin.a_idle_opt),
     ];
-    for (r_x, a_x) in pairs {
+    for (k, (r_x, a_x)) in pairs.iter().enumerate() {
         let denom = lin.a_m - a_x;
-        if denom.abs() > 0.0 {
-            let x = (lin.r_m - r_x) / denom;
-            if let Some(x) = non_negative(x) {
-                let n = lin.nets(x);
-                let alt = n.infer.get().max(n.idle.get());
-                let scale = 1.0_f64.max(alt.abs());
-                if (n.mine.get() - alt).abs() <= 1e-6 * scale {
-                    candidates.push(x);
-                }
+        if denom.abs() > 0.0
+            && let Some(x) = non_negative((lin.r_m - r_x) / denom)
+        {
+            // Mining ties alternative k at x; keep x only if k is the
+            // better alternative there (the other is not above it).
+            let n = lin.nets(x);
+            let (this, other) = if k == 0 {
+                (n.infer.get(), n.idle.get())
+            } else {
+                (n.idle.get(), n.infer.get())
+            };
+            if this >= other - 1e-12 - 1e-9 * other.abs() {
+                candidates.push(x);
             }
         }
     }
@@ -391,8 +396,9 @@ mod tests {
         evaluate(s).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Equal to 1e-7 relative (and 1e-12 USD/h absolute, for nets at zero).
     fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-6 * 1.0_f64.max(a.abs()).max(b.abs())
+        (a - b).abs() <= 1e-12 + 1e-7 * a.abs().max(b.abs())
     }
 
     #[test]
@@ -566,6 +572,67 @@ mod tests {
         assert_eq!(d.net_usd_per_hour.idle, UsdPerHour(0.0));
         assert_eq!(d.winner, Choice::Idle);
         assert_eq!(d.breakeven.utilization_pct.map(|u| u > 0.0), Some(true));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// For random scenarios, every break-even that exists is a tie when
+        /// substituted back into the full evaluation.
+        #[test]
+        fn breakevens_are_ties_for_random_scenarios(
+            log_hash in 6.0f64..17.0,
+            btc in 1_000.0f64..500_000.0,
+            e in 0.0f64..0.5,
+            util in 0.0f64..100.0,
+            watts in 50.0f64..1500.0,
+            idle in 0.0f64..200.0,
+            powered_down in proptest::bool::ANY,
+            rental in proptest::option::of(0.0f64..10.0),
+        ) {
+            let mut s = Scenario::new(HashRate(10f64.powf(log_hash)), Watts(watts));
+            s.mining.btc_price = Usd(btc);
+            s.power.electricity = UsdPerKwh(e);
+            s.power.idle_watts = Watts(idle);
+            s.power.idle_mode = if powered_down { IdleMode::PoweredDown } else { IdleMode::On };
+            s.utilization = Percent(util);
+            if let Some(r) = rental {
+                s.inference = InferenceValue::Rental { usd_per_hour: UsdPerHour(r) };
+            }
+            let d = eval(&s);
+            let b = d.breakeven;
+            let best_alt = |n: Nets| n.infer.get().max(n.idle.get());
+            let best_not_infer = |n: Nets| n.mine.get().max(n.idle.get());
+            if let Some(p) = b.btc_price_usd {
+                let n = eval(&with_btc(&s, p)).net_usd_per_hour;
+                proptest::prop_assert!(close(n.mine.get(), best_alt(n)), "btc {p}: {n:?}");
+            }
+            if let Some(p) = b.btc_price_vs_idle_usd {
+                let n = eval(&with_btc(&s, p)).net_usd_per_hour;
+                proptest::prop_assert!(close(n.mine.get(), n.idle.get()), "btc/idle {p}: {n:?}");
+            }
+            if let Some(x) = b.electricity_usd_per_kwh {
+                let n = eval(&with_e(&s, x)).net_usd_per_hour;
+                proptest::prop_assert!(close(n.mine.get(), best_alt(n)), "e {x}: {n:?}");
+            }
+            if let Some(x) = b.electricity_vs_idle_usd_per_kwh {
+                let n = eval(&with_e(&s, x)).net_usd_per_hour;
+                proptest::prop_assert!(close(n.mine.get(), n.idle.get()), "e/idle {x}: {n:?}");
+            }
+            if let Some(u) = b.utilization_pct {
+                let mut t = s.clone();
+                t.utilization = Percent(u);
+                let n = eval(&t).net_usd_per_hour;
+                proptest::prop_assert!(close(n.infer.get(), best_not_infer(n)), "u {u}: {n:?}");
+            }
+            let mut t = s.clone();
+            match (&mut t.inference, b.usd_per_mtok, b.rental_usd_per_hour) {
+                (InferenceValue::Tokens { usd_per_mtok, .. }, Some(p), _) => *usd_per_mtok = UsdPerMtok(p),
+                (InferenceValue::Rental { usd_per_hour }, _, Some(r)) => *usd_per_hour = UsdPerHour(r),
+                _ => return Ok(()),
+            }
+            let n = eval(&t).net_usd_per_hour;
+            proptest::prop_assert!(close(n.infer.get(), best_not_infer(n)), "price: {n:?}");
+        }
     }
 
     #[test]

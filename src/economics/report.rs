@@ -499,7 +499,12 @@ impl EconReport {
                 num(r.net_usd_per_mw_hour)
             );
         }
-        let _ = writeln!(o, "\nCited references (not modeled):\n");
+        let _ = writeln!(
+            o,
+            "\nGPU rows earn per-GPU-hour (retail) revenue and carry a much larger capex; \
+             the lease references below are what a host earns for power and space.\n"
+        );
+        let _ = writeln!(o, "Cited references (not modeled):\n");
         for r in &site.references {
             let _ = writeln!(
                 o,

@@ -332,8 +332,9 @@ impl Scenario {
         };
         let mut s = match Resolver::new(Some((&layer, Source::api())), None, None).resolve() {
             Ok(s) => s,
-            // The defaults are constants that always resolve; keep a total
-            // function anyway by falling back to a zero-hashrate scenario.
+            // The cited defaults always resolve; only an invalid hash rate or
+            // watts from the caller fails validation. Keep those values so
+            // that `evaluate` reports the offending field.
             Err(_) => return Self::fallback(hashrate, mining_watts),
         };
         s.name = "library scenario".into();
