@@ -16,7 +16,7 @@
 //! * [`presets`]: cited GPU, model, ASIC, network and price figures;
 //! * [`scenario`]: inputs with their provenance and the TOML file format;
 //! * [`report`]: the `hashwatt.econ/1` JSON and Markdown reports;
-//! * [`bench`]: reading `hashwatt.bench/1` reports.
+//! * [`bench`](mod@bench): reading `hashwatt.bench/1` reports.
 //!
 //! Every money figure is **modeled**; only the hash rate and (when a meter
 //! was available) the watts of a bench report are **measured**, and reports
