@@ -367,3 +367,31 @@ fn horizon_flags_project_month_by_month() {
     ]);
     assert!(md.contains("## Mining horizon (modeled)"));
 }
+
+#[test]
+fn seventy_b_needs_two_h100s_and_is_valued_per_gpu() {
+    let base = [
+        "econ",
+        "--hashrate",
+        "5e9",
+        "--gpu",
+        "h100-sxm",
+        "--model",
+        "llama-3.1-70b",
+    ];
+    fails_naming(&base, "do not fit in 1 x NVIDIA H100 SXM");
+    let mut args = base.to_vec();
+    args.extend(["--gpus-per-replica", "2", "--json"]);
+    let v = json(&args);
+    let per_gpu = v["inference"]["tokens_per_second"].as_f64().unwrap_or(0.0);
+    let replica = v["inference"]["roofline"]["replica_tokens_per_second"]
+        .as_f64()
+        .unwrap_or(0.0);
+    assert!((replica - 2.0 * per_gpu).abs() < 1e-6);
+    // TensorRT-LLM: 4,205 tok/s for Llama-3.3-70B on 2 x H100 at 1000/1000.
+    assert!((replica / 4205.0 - 1.0).abs() < 0.25, "{replica}");
+    assert_eq!(
+        v["inputs"]["inference.gpus_per_replica"]["source"]["detail"],
+        "--gpus-per-replica"
+    );
+}

@@ -79,6 +79,15 @@ pub struct Args {
     /// Weight precision: fp16, fp8, int4.
     #[arg(long, value_name = "P")]
     precision: Option<Precision>,
+    /// GPUs serving one model replica (tensor parallel), for models too big for one GPU.
+    #[arg(long, value_name = "N")]
+    gpus_per_replica: Option<u32>,
+    /// Input (prompt) tokens per request for the roofline [default: 1000].
+    #[arg(long, value_name = "N")]
+    input_tokens: Option<u32>,
+    /// Output tokens per request for the roofline [default: 1000].
+    #[arg(long, value_name = "N")]
+    output_tokens: Option<u32>,
     /// Inference valuation: `tokens` (roofline) or `rental` [default: tokens, or rental when --rental-usd-per-hour is given].
     #[arg(long, value_name = "METHOD", value_parser = parse_method)]
     method: Option<Method>,
@@ -161,6 +170,9 @@ impl Args {
             ("inference.model", "--model"),
             ("inference.precision", "--precision"),
             ("inference.method", "--method"),
+            ("inference.gpus_per_replica", "--gpus-per-replica"),
+            ("inference.input_tokens", "--input-tokens"),
+            ("inference.output_tokens", "--output-tokens"),
             ("inference.usd_per_mtok", "--usd-per-mtok"),
             ("inference.rental_usd_per_hour", "--rental-usd-per-hour"),
             ("inference.utilization_pct", "--utilization"),
@@ -199,6 +211,9 @@ impl Args {
                 usd_per_mtok: self.usd_per_mtok,
                 rental_usd_per_hour: self.rental_usd_per_hour,
                 utilization_pct: self.utilization,
+                gpus_per_replica: self.gpus_per_replica,
+                input_tokens: self.input_tokens,
+                output_tokens: self.output_tokens,
                 ..Default::default()
             },
             site: hashwatt::economics::scenario::SiteSection {
