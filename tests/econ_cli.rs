@@ -369,7 +369,7 @@ fn horizon_flags_project_month_by_month() {
 }
 
 #[test]
-fn seventy_b_needs_two_h100s_and_is_valued_per_gpu() {
+fn seventy_b_on_two_h100s_is_valued_per_gpu() {
     let base = [
         "econ",
         "--hashrate",
@@ -379,7 +379,15 @@ fn seventy_b_needs_two_h100s_and_is_valued_per_gpu() {
         "--model",
         "llama-3.1-70b",
     ];
-    fails_naming(&base, "do not fit in 1 x NVIDIA H100 SXM");
+    // FP16 weights (141 GB) do not fit one 80 GB GPU.
+    let mut fp16 = base.to_vec();
+    fp16.extend(["--precision", "fp16"]);
+    fails_naming(&fp16, "do not fit in 1 x NVIDIA H100 SXM");
+    // FP8 (70.6 GB) fits, leaving KV room for only 25 sequences of 2,000 tokens.
+    let mut one = base.to_vec();
+    one.push("--json");
+    let v = json(&one);
+    assert_eq!(v["inference"]["roofline"]["batch"], 25);
     let mut args = base.to_vec();
     args.extend(["--gpus-per-replica", "2", "--json"]);
     let v = json(&args);
