@@ -76,7 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         d.winner
     );
     println!(
-        "  mining revenue covers {:.2e} of its own power cost",
+        "  mining revenue covers {:.2e} of its own power cost (at an assumed, modeled {MINING_WATTS} W)",
         d.mining_revenue_to_power_cost
     );
     act(d.winner, engine.as_ref(), header, target)?;
