@@ -27,6 +27,14 @@ use hashwatt::header::Header;
 use hashwatt::pow::Target;
 use hashwatt::search::{CancelToken, Engine, Job};
 
+/// `println!` that ignores a closed stdout (`| head`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// The slot the scheduler is deciding about.
 const SLOT: Duration = Duration::from_secs(600);
 /// Length of one mining slice: the longest the scheduler waits to get the
@@ -47,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let opened = backend::open(BackendChoice::Auto, &EngineOptions::default())?;
     let engine = opened.engine;
     if let Some(note) = opened.note {
-        println!("note: {note}");
+        say!("note: {note}");
     }
     let header: Header = HEADER_HEX.parse()?;
     let target = Target::from_difficulty(SHARE_DIFFICULTY)?;
@@ -56,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let calib = CancelToken::with_deadline(Instant::now() + Duration::from_millis(500));
     let out = engine.search(&Job::new(header, 0, 1 << 31, target)?, &calib)?;
     let hashrate = out.stats.hashrate();
-    println!(
+    say!(
         "engine {} on {}: measured {:.3} MH/s over {:.2} s",
         engine.name(),
         engine.device(),
@@ -68,14 +76,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut day = Scenario::new(HashRate(hashrate), Watts(MINING_WATTS));
     day.utilization = Percent(50.0);
     let d = evaluate(&day)?;
-    println!(
+    say!(
         "\ndaytime slot: mine {:+.6} $/h, infer {:+.4} $/h, idle {:+.4} $/h -> {}",
         d.net_usd_per_hour.mine.get(),
         d.net_usd_per_hour.infer.get(),
         d.net_usd_per_hour.idle.get(),
         d.winner
     );
-    println!(
+    say!(
         "  mining revenue covers {:.2e} of its own power cost (at an assumed, modeled {MINING_WATTS} W)",
         d.mining_revenue_to_power_cost
     );
@@ -87,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     night.power.electricity = UsdPerKwh(0.0);
     night.power.idle_mode = IdleMode::On;
     let n = evaluate(&night)?;
-    println!(
+    say!(
         "\novernight slot on stranded power: mine {:+.2e} $/h, infer {:+.4} $/h, idle {:+.4} $/h -> {}",
         n.net_usd_per_hour.mine.get(),
         n.net_usd_per_hour.infer.get(),
@@ -105,11 +113,11 @@ fn act(
     target: Target,
 ) -> Result<(), Box<dyn std::error::Error>> {
     match choice {
-        Choice::Infer => println!(
+        Choice::Infer => say!(
             "  -> hand the next {} s to the inference server",
             SLOT.as_secs()
         ),
-        Choice::Idle => println!("  -> leave the GPU idle for {} s", SLOT.as_secs()),
+        Choice::Idle => say!("  -> leave the GPU idle for {} s", SLOT.as_secs()),
         Choice::Mine => mine_until_ai_arrives(engine, header, target)?,
     }
     Ok(())
@@ -149,7 +157,7 @@ fn mine_until_ai_arrives(
     }
     let stopped = Instant::now();
     let arrived = ai.join().map_err(|_| "AI-arrival thread panicked")?;
-    println!(
+    say!(
         "  -> mined {} slices, {:.1} M hashes, {} shares at difficulty {} in {:.2} s",
         slices,
         hashes as f64 / 1e6,
@@ -157,7 +165,7 @@ fn mine_until_ai_arrives(
         SHARE_DIFFICULTY,
         (stopped - started).as_secs_f64()
     );
-    println!(
+    say!(
         "  -> AI work arrived; GPU handed back {:.1} ms later (slice {} ms)",
         stopped.saturating_duration_since(arrived).as_secs_f64() * 1e3,
         SLICE.as_millis()
