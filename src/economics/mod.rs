@@ -46,10 +46,12 @@
 //!
 //! # What a GPU earns mining
 //!
-//! At January 2026 figures a GPU's SHA-256d hash rate (single-digit GH/s) is
-//! about 10⁻⁶ of one ASIC's; its mining revenue is of the order of 0.01 % of
-//! its own electricity bill. The reports print that ratio on their first
-//! lines. The break-even BTC price is in the hundreds of millions of USD.
+//! At January 2026 figures a GPU hashing SHA-256d at a few GH/s (measure
+//! yours with `hashwatt bench`) has about 10⁻⁵ of one Antminer S21 XP's
+//! 270 TH/s; its mining revenue is of the order of 0.01 % of its own
+//! electricity bill. The Markdown report prints that ratio on its first
+//! lines. The BTC price at which mining would merely beat idling is near
+//! $1 billion; to beat inference, tens of billions.
 
 pub mod bench;
 pub mod decision;
