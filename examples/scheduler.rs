@@ -10,7 +10,8 @@
 //!    * an overnight slot on stranded power ($0/kWh, GPU already on) with no
 //!      AI demand, where mining's tiny revenue is the only revenue.
 //! 3. Where mining wins, it mines in cancellable time slices (each a
-//!    `CancelToken` child with a deadline) until the simulated AI job
+//!    `CancelToken` child with a deadline, run by
+//!    `economics::session::mine_in_slices`) until the simulated AI job
 //!    arrives, and reports how fast the engine stopped.
 //!
 //! Runs in well under 10 seconds:
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use hashwatt::backend::{self, BackendChoice, EngineOptions};
 use hashwatt::economics::power::IdleMode;
+use hashwatt::economics::session::mine_in_slices;
 use hashwatt::economics::units::{HashRate, Percent, UsdPerKwh, Watts};
 use hashwatt::economics::{Choice, Scenario, evaluate};
 use hashwatt::header::Header;
@@ -123,8 +125,8 @@ fn act(
     Ok(())
 }
 
-/// Mines in `SLICE`-long slices until the (simulated) AI job cancels the
-/// session or the slot ends.
+/// Mines in `SLICE`-long slices (`economics::session::mine_in_slices`) until
+/// the simulated AI job cancels the session or the slot ends.
 fn mine_until_ai_arrives(
     engine: &dyn Engine,
     header: Header,
@@ -140,30 +142,19 @@ fn mine_until_ai_arrives(
             at
         })
     };
-    let (mut hashes, mut shares, mut slices) = (0u64, 0usize, 0u32);
-    let mut start: u32 = 0;
-    let started = Instant::now();
-    while !session.is_cancelled() {
-        let slice = session.child_with_deadline(Instant::now() + SLICE);
-        // A range larger than one slice can cover; the deadline ends it.
-        let count = (u64::from(u32::MAX) - u64::from(start) + 1).min(1 << 30);
-        let out = engine.search(&Job::new(header, start, count, target)?, &slice)?;
-        hashes += out.stats.hashes;
-        shares += out.hits.len();
-        slices += 1;
-        // The next slice starts after this one's range; an unfinished tail is
-        // skipped, which costs nothing but a few nonces.
-        start = start.wrapping_add(count as u32);
-    }
+    let job = Job::full_range(header, target);
+    let report = mine_in_slices(engine, &job, SLICE, &session, |_| {})?;
     let stopped = Instant::now();
     let arrived = ai.join().map_err(|_| "AI-arrival thread panicked")?;
     say!(
-        "  -> mined {} slices, {:.1} M hashes, {} shares at difficulty {} in {:.2} s",
-        slices,
-        hashes as f64 / 1e6,
-        shares,
+        "  -> mined {} slices, {:.1} M hashes ({:.3} MH/s), {} shares at difficulty {} in {:.2} s ({:?})",
+        report.slices,
+        report.hashes as f64 / 1e6,
+        report.hashrate() / 1e6,
+        report.hits.len(),
         SHARE_DIFFICULTY,
-        (stopped - started).as_secs_f64()
+        report.elapsed.as_secs_f64(),
+        report.stopped_by
     );
     say!(
         "  -> AI work arrived; GPU handed back {:.1} ms later (slice {} ms)",

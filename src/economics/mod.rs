@@ -16,7 +16,8 @@
 //! * [`presets`]: cited GPU, model, ASIC, network and price figures;
 //! * [`scenario`]: inputs with their provenance and the TOML file format;
 //! * [`report`]: the `hashwatt.econ/1` JSON and Markdown reports;
-//! * [`bench`](mod@bench): reading `hashwatt.bench/1` reports.
+//! * [`bench`](mod@bench): reading `hashwatt.bench/1` reports;
+//! * [`session`]: running a mining engine in cancellable time slices.
 //!
 //! Every money figure is **modeled**; only the hash rate and (when a meter
 //! was available) the watts of a bench report are **measured**, and reports
@@ -41,8 +42,10 @@
 //! # Ok::<(), hashwatt::economics::EconError>(())
 //! ```
 //!
-//! `examples/scheduler.rs` shows the whole loop, including running the
-//! mining engine in time slices that stop when AI work arrives.
+//! When mining wins, [`session::mine_in_slices`] runs any
+//! [`Engine`](crate::search::Engine) in cancellable time slices and hands the
+//! device back as soon as the scheduler cancels its token.
+//! `examples/scheduler.rs` shows the whole loop.
 //!
 //! # What a GPU earns mining
 //!
@@ -63,6 +66,7 @@ pub mod presets;
 pub mod report;
 pub mod scenario;
 pub mod sensitivity;
+pub mod session;
 pub mod site;
 pub mod units;
 
