@@ -21,7 +21,7 @@
 //! let engine = CpuEngine::new(CpuKernel::scalar(), Some(1))?;
 //! // The scheduler's token: it would call `stop.cancel()` when AI work arrives.
 //! let stop = CancelToken::with_deadline(Instant::now() + Duration::from_secs(30));
-//! let report = mine_in_slices(&engine, &job, Duration::from_millis(100), &stop, |_| {})?;
+//! let report = mine_in_slices(&engine, &job, Duration::from_secs(1), &stop, |_| {})?;
 //! assert_eq!(report.stopped_by, StopReason::RangeDone);
 //! assert_eq!(report.hits[0].nonce, 2_083_236_893); // the genesis nonce
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -31,8 +31,16 @@ use std::time::{Duration, Instant};
 
 use crate::search::{CancelToken, Engine, Hit, Job, SearchError, SearchOutcome};
 
-/// Nonces in the first slice, before the engine's rate is known.
-const FIRST_SLICE_NONCES: u64 = 1 << 20;
+/// Nonces in the first slice, before the engine's rate is known: small
+/// enough that even one scalar core finishes it well inside a slice.
+const FIRST_SLICE_NONCES: u64 = 1 << 16;
+
+/// Fraction of a slice each range is sized to fill, so that ranges usually
+/// finish before the slice's deadline and no nonce is skipped.
+const FILL: f64 = 0.8;
+
+/// Largest growth of the range from one slice to the next.
+const MAX_GROWTH: u64 = 4;
 
 /// Why a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,9 +79,11 @@ impl SessionReport {
 /// energy).
 ///
 /// Each slice hands the engine the next part of the range, sized from the
-/// rate measured so far so that it takes about one slice; when a slice hits
-/// its deadline first, the nonces it did not reach are skipped (the next
-/// slice starts after its range). Every hit in the parts searched is
+/// rate measured so far to fill about 80 % of a slice (starting at 65,536
+/// nonces and growing at most 4× per slice), so ranges normally finish
+/// before the slice's deadline. If a deadline does end a range first, the
+/// nonces it did not reach are skipped (the next slice starts after that
+/// range) and the next range is shrunk. Every hit in the parts searched is
 /// reported.
 ///
 /// # Errors
@@ -113,12 +123,13 @@ pub fn mine_in_slices(
         on_slice(&out);
         next += count;
         let rate = out.stats.hashrate();
-        if rate > 0.0 && !out.stats.cancelled {
-            // Aim a little past one slice so the deadline, not the range,
-            // ends each slice only rarely by much.
-            per_slice = ((rate * slice.as_secs_f64() * 1.1) as u64).max(1);
-        } else if out.stats.cancelled && out.stats.hashes > 0 {
-            per_slice = out.stats.hashes.max(1);
+        if out.stats.cancelled {
+            // The slice's deadline (or the caller) ended it first: shrink to
+            // what it managed.
+            per_slice = (out.stats.hashes / 2).max(1);
+        } else if rate > 0.0 {
+            let target = (rate * slice.as_secs_f64() * FILL) as u64;
+            per_slice = target.clamp(1, per_slice.saturating_mul(MAX_GROWTH));
         }
     };
     hits.sort();
@@ -198,9 +209,32 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.stopped_by, StopReason::RangeDone);
-        assert_eq!(r.hashes, 5_000);
+        assert_eq!((r.hashes, r.slices), (5_000, 1));
         assert_eq!(r.hits.len(), 1);
         assert_eq!(r.hits[0].nonce, 2_083_236_893);
+    }
+
+    #[test]
+    fn ranges_grow_from_the_first_slice_and_cover_the_job_without_gaps() {
+        let h = header();
+        // Every nonce meets Target::MAX: the hits count every nonce searched.
+        let job = Job::new(h, 1_000, 400_000, Target::MAX).unwrap_or_else(|e| panic!("{e}"));
+        let mut sizes = Vec::new();
+        let r = mine_in_slices(
+            &engine(),
+            &job,
+            Duration::from_secs(2),
+            &CancelToken::new(),
+            |o| sizes.push(o.stats.hashes),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.stopped_by, StopReason::RangeDone);
+        assert_eq!(sizes[0], 65_536);
+        assert!(sizes.len() >= 2 && sizes[1] <= 4 * 65_536, "{sizes:?}");
+        assert_eq!(r.hashes, 400_000);
+        assert_eq!(r.hits.len(), 400_000);
+        assert_eq!(r.hits.first().map(|h| h.nonce), Some(1_000));
+        assert_eq!(r.hits.last().map(|h| h.nonce), Some(400_999));
     }
 
     #[test]
