@@ -8,6 +8,7 @@
 //! - [`search`]: jobs, hits, cancellation and the backend-neutral [`search::Engine`];
 //! - [`backend`]: `--backend` names and opening engines;
 //! - [`bench`]: the benchmark harness;
+//! - [`energy`]: power meters (NVML, RAPL, modeled) and energy units;
 //! - [`report`]: machine descriptions and report outputs.
 //!
 //! ```
@@ -29,6 +30,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod energy;
 pub mod header;
 pub mod pow;
 pub mod report;
