@@ -28,7 +28,7 @@ pub enum TargetError {
     BadDifficulty(f64),
     /// A difficulty so low that its target exceeds 2^256 - 1.
     #[error(
-        "difficulty {0} is too low: its target would exceed 2^256 - 1 (minimum is about 1.53e-5)"
+        "difficulty {0} is too low: its target would exceed 2^256 - 1 (the minimum is about 2.33e-10)"
     )]
     DifficultyTooLow(f64),
     /// Malformed hex.
@@ -251,7 +251,7 @@ impl Target {
 
     /// Converts a non-negative finite `f64` to 256 bits (truncating); `None` past 2^256 - 1.
     fn from_f64(v: f64) -> Option<Target> {
-        if !(v >= 0.0) || v >= 2f64.powi(256) {
+        if v.is_nan() || v < 0.0 || v >= 2f64.powi(256) {
             return None;
         }
         if v < 1.0 {
@@ -357,7 +357,7 @@ mod tests {
         assert!(Target::from_difficulty(-1.0).is_err());
         assert!(Target::from_difficulty(f64::NAN).is_err());
         assert!(matches!(
-            Target::from_difficulty(1e-6),
+            Target::from_difficulty(1e-10),
             Err(TargetError::DifficultyTooLow(_))
         ));
     }

@@ -23,13 +23,13 @@ pub struct Args {
     #[arg(long, default_value = "auto")]
     backend: String,
     /// Measured seconds per backend (split into ~1 s intervals).
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, allow_negative_numbers = true)]
     seconds: f64,
     /// Unmeasured warmup seconds before each backend.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     warmup: f64,
     /// Seconds of idle power measured first (skipped for modeled energy, which needs none; 0: no idle figure).
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
     idle_seconds: f64,
     /// CPU worker threads [default: one per core].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]

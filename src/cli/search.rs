@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long, group = "target_choice")]
     target: Option<String>,
     /// Target as a pool share difficulty (1 = 0x00000000ffff0000...).
-    #[arg(long, group = "target_choice")]
+    #[arg(long, group = "target_choice", allow_negative_numbers = true)]
     difficulty: Option<f64>,
     /// Backend: auto, cpu or a kernel name (see `hashwatt devices`).
     #[arg(long, default_value = "auto")]

@@ -79,6 +79,57 @@ pub fn compress(state: &mut [u32; 8], block: &[u32; 16]) {
     }
 }
 
+/// One round with rotating variable names (no moves): `d += T1; h = T1 + T2`.
+macro_rules! rnd {
+    ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident, $h:ident, $kw:expr) => {
+        let t1 = $h
+            .wrapping_add(big_sigma1($e))
+            .wrapping_add(ch($e, $f, $g))
+            .wrapping_add($kw);
+        $d = $d.wrapping_add(t1);
+        $h = t1
+            .wrapping_add(big_sigma0($a))
+            .wrapping_add(maj($a, $b, $c));
+    };
+}
+
+/// The `e` half of a round (`d += T1`), for the last rounds whose new `a` is never used.
+macro_rules! rnd_e {
+    ($d:ident, $e:ident, $f:ident, $g:ident, $h:ident, $kw:expr) => {
+        $d = $d.wrapping_add(
+            $h.wrapping_add(big_sigma1($e))
+                .wrapping_add(ch($e, $f, $g))
+                .wrapping_add($kw),
+        );
+    };
+}
+
+/// `K[t] + W[t]`, extending the schedule in `w` first when `t >= 16`.
+/// `t` is a constant after expansion, so padding words fold away.
+macro_rules! kw {
+    ($w:ident, $t:expr) => {{
+        let t = $t;
+        if t >= 16 {
+            $w[t] = schedule($w[t - 2], $w[t - 7], $w[t - 15], $w[t - 16]);
+        }
+        K[t].wrapping_add($w[t])
+    }};
+}
+
+/// Eight rounds starting at `$t` (a multiple of 8), names rotating back to the start.
+macro_rules! rounds8 {
+    ($w:ident, $t:expr, $a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident, $h:ident) => {
+        rnd!($a, $b, $c, $d, $e, $f, $g, $h, kw!($w, $t));
+        rnd!($h, $a, $b, $c, $d, $e, $f, $g, kw!($w, $t + 1));
+        rnd!($g, $h, $a, $b, $c, $d, $e, $f, kw!($w, $t + 2));
+        rnd!($f, $g, $h, $a, $b, $c, $d, $e, kw!($w, $t + 3));
+        rnd!($e, $f, $g, $h, $a, $b, $c, $d, kw!($w, $t + 4));
+        rnd!($d, $e, $f, $g, $h, $a, $b, $c, kw!($w, $t + 5));
+        rnd!($c, $d, $e, $f, $g, $h, $a, $b, kw!($w, $t + 6));
+        rnd!($b, $c, $d, $e, $f, $g, $h, $a, kw!($w, $t + 7));
+    };
+}
+
 /// The state word `H7` of SHA-256d for one nonce, with every shortcut.
 ///
 /// Returns the final `H7` of the second hash; the hash's top 32 bits (as a
@@ -92,45 +143,70 @@ pub fn sha256d_h7(pre: &NoncePrecomp, nonce: u32) -> u32 {
     w[..3].copy_from_slice(&pre.w);
     w[3] = n;
     w[4..16].copy_from_slice(&BLOCK2_PAD);
+    // Nonce-independent parts of W16..W19 come from the host.
     w[16] = pre.w16;
     w[17] = pre.w17;
     w[18] = pre.w18_base.wrapping_add(sigma0(n));
     w[19] = pre.w19_base.wrapping_add(n);
-    for t in 20..64 {
-        w[t] = schedule(w[t - 2], w[t - 7], w[t - 15], w[t - 16]);
-    }
 
-    // Rounds 0..=2 were done on the host; round 3 adds the nonce to a
-    // precomputed T1.
-    let [a, b, c, d, e, f, g, _] = pre.state3;
+    // Rounds 0..=2 were done on the host. Names are chosen so that round 8
+    // starts with (a, b, ..., h) in place.
+    // Round 3: T1 without the nonce word was precomputed (it holds the old `h`).
+    let [mut f, mut g, mut h, mut a, mut b, mut c, mut d, _] = pre.state3;
     let t1 = pre.t1_base3.wrapping_add(n);
-    let t2 = big_sigma0(a).wrapping_add(maj(a, b, c));
-    let mut s = [t1.wrapping_add(t2), a, b, c, d.wrapping_add(t1), e, f, g];
-    for t in 4..64 {
-        round(&mut s, K[t].wrapping_add(w[t]));
-    }
-    let mut h1 = [0u32; 8];
-    for i in 0..8 {
-        h1[i] = pre.midstate[i].wrapping_add(s[i]);
-    }
+    a = a.wrapping_add(t1);
+    let mut e = t1.wrapping_add(big_sigma0(f)).wrapping_add(maj(f, g, h));
+    // Rounds 4..=15: W is padding, so K + W is a constant.
+    rnd!(e, f, g, h, a, b, c, d, kw!(w, 4));
+    rnd!(d, e, f, g, h, a, b, c, kw!(w, 5));
+    rnd!(c, d, e, f, g, h, a, b, kw!(w, 6));
+    rnd!(b, c, d, e, f, g, h, a, kw!(w, 7));
+    rounds8!(w, 8, a, b, c, d, e, f, g, h);
+    // Rounds 16..=19 use the host's W16..W19 (the `t >= 16` branch would
+    // recompute them, so these four are spelled out).
+    rnd!(a, b, c, d, e, f, g, h, K[16].wrapping_add(w[16]));
+    rnd!(h, a, b, c, d, e, f, g, K[17].wrapping_add(w[17]));
+    rnd!(g, h, a, b, c, d, e, f, K[18].wrapping_add(w[18]));
+    rnd!(f, g, h, a, b, c, d, e, K[19].wrapping_add(w[19]));
+    rnd!(e, f, g, h, a, b, c, d, kw!(w, 20));
+    rnd!(d, e, f, g, h, a, b, c, kw!(w, 21));
+    rnd!(c, d, e, f, g, h, a, b, kw!(w, 22));
+    rnd!(b, c, d, e, f, g, h, a, kw!(w, 23));
+    rounds8!(w, 24, a, b, c, d, e, f, g, h);
+    rounds8!(w, 32, a, b, c, d, e, f, g, h);
+    rounds8!(w, 40, a, b, c, d, e, f, g, h);
+    rounds8!(w, 48, a, b, c, d, e, f, g, h);
+    rounds8!(w, 56, a, b, c, d, e, f, g, h);
+    let m = &pre.midstate;
+    let mut x = [0u32; 64];
+    x[0] = m[0].wrapping_add(a);
+    x[1] = m[1].wrapping_add(b);
+    x[2] = m[2].wrapping_add(c);
+    x[3] = m[3].wrapping_add(d);
+    x[4] = m[4].wrapping_add(e);
+    x[5] = m[5].wrapping_add(f);
+    x[6] = m[6].wrapping_add(g);
+    x[7] = m[7].wrapping_add(h);
 
-    // Second hash: words 8..=15 are constant padding.
-    w[..8].copy_from_slice(&h1);
-    w[8..16].copy_from_slice(&HASH2_PAD);
-    for t in 16..61 {
-        w[t] = schedule(w[t - 2], w[t - 7], w[t - 15], w[t - 16]);
-    }
-    let mut s = H0;
-    for t in 0..60 {
-        round(&mut s, K[t].wrapping_add(w[t]));
-    }
-    // Round 60 only needs its new `e`, which becomes `h` after rounds 61..=63.
-    let [_, _, _, d, e, f, g, h] = s;
-    let t1 = h
-        .wrapping_add(big_sigma1(e))
-        .wrapping_add(ch(e, f, g))
-        .wrapping_add(K[60].wrapping_add(w[60]));
-    H0[7].wrapping_add(d.wrapping_add(t1))
+    // Second hash: words 8..=15 are constant padding, folded into K + W.
+    x[8..16].copy_from_slice(&HASH2_PAD);
+    let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = H0;
+    rounds8!(x, 0, a, b, c, d, e, f, g, h);
+    rounds8!(x, 8, a, b, c, d, e, f, g, h);
+    rounds8!(x, 16, a, b, c, d, e, f, g, h);
+    rounds8!(x, 24, a, b, c, d, e, f, g, h);
+    rounds8!(x, 32, a, b, c, d, e, f, g, h);
+    rounds8!(x, 40, a, b, c, d, e, f, g, h);
+    rounds8!(x, 48, a, b, c, d, e, f, g, h);
+    rnd!(a, b, c, d, e, f, g, h, kw!(x, 56));
+    // H7 = H0[7] + (the `e` made in round 60). That `e` is round 59's `d`
+    // plus T1, and so on back: rounds 57..=60 need only their `e` half, and
+    // rounds 61..=63 are skipped.
+    rnd_e!(c, d, e, f, g, kw!(x, 57));
+    rnd_e!(b, c, d, e, f, kw!(x, 58));
+    rnd_e!(a, b, c, d, e, kw!(x, 59));
+    rnd_e!(h, a, b, c, d, kw!(x, 60));
+    H0[7].wrapping_add(h)
 }
 
 /// The scalar nonce kernel (see [`super::NonceKernel`]).

@@ -1,0 +1,255 @@
+//! The `hashwatt` binary as users run it: outputs, JSON contracts and bad input.
+
+use std::process::{Command, Output};
+
+const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
+const GENESIS_HASH: &str = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f";
+
+fn hashwatt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hashwatt"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs a command that must fail cleanly: non-zero exit, one error line naming `needle`, no panic.
+fn assert_clean_error(args: &[&str], needle: &str) {
+    let o = hashwatt(args);
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{args:?} should fail");
+    assert!(o.status.code().is_some(), "{args:?} was killed by a signal");
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    assert!(
+        err.contains(needle),
+        "{args:?}: expected {needle:?} in {err:?}"
+    );
+}
+
+#[test]
+fn hash_prints_the_display_hash() {
+    let o = hashwatt(&["hash", "--header", GENESIS]);
+    assert!(o.status.success());
+    assert!(stdout(&o).starts_with(GENESIS_HASH));
+
+    let o = hashwatt(&["hash", "--header", GENESIS, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["hash"], GENESIS_HASH);
+    assert_eq!(v["meets_target"], true);
+
+    // Another nonce: same target, not met.
+    let other = format!("{}00000000", &GENESIS[..152]);
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&hashwatt(&["hash", "--header", &other, "--json"]))).unwrap();
+    assert_eq!(v["meets_target"], false);
+}
+
+#[test]
+fn search_json_finds_the_genesis_nonce() {
+    let o = hashwatt(&[
+        "search",
+        "--header",
+        GENESIS,
+        "--start",
+        "2083230000",
+        "--count",
+        "10000",
+        "--threads",
+        "2",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["nonce"], 2083236893u32);
+    assert_eq!(lines[0]["hash"], GENESIS_HASH);
+    assert_eq!(lines[0]["header"], GENESIS);
+    let s = &lines[1]["summary"];
+    assert_eq!(s["hashes"], 10000);
+    assert_eq!(s["hits"], 1);
+    assert!(s["seconds"].as_f64().unwrap() > 0.0);
+    assert!(s["hashrate"].as_f64().unwrap() > 0.0);
+    assert!(s["backend"].is_string());
+}
+
+#[test]
+fn search_target_options_and_table() {
+    // Difficulty 2^-16 over 2^18 nonces: a few hits, each printed in the table.
+    let o = hashwatt(&[
+        "search",
+        "--header",
+        GENESIS,
+        "--count",
+        "262144",
+        "--difficulty",
+        "0.0000152587890625",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("hit(s) in 262144 nonces"), "{out}");
+    // Regtest-easy nBits: about half of the nonces.
+    let o = hashwatt(&[
+        "search", "--header", GENESIS, "--count", "1000", "--bits", "207fffff", "--json",
+    ]);
+    let last = stdout(&o).lines().last().unwrap().to_string();
+    let v: serde_json::Value = serde_json::from_str(&last).unwrap();
+    let hits = v["summary"]["hits"].as_u64().unwrap();
+    assert!((400..=600).contains(&hits), "{hits}");
+    // The max target: every nonce.
+    let o = hashwatt(&[
+        "search",
+        "--header",
+        GENESIS,
+        "--count",
+        "300",
+        "--target",
+        &"f".repeat(64),
+        "--json",
+    ]);
+    assert_eq!(stdout(&o).lines().count(), 301);
+}
+
+#[test]
+fn search_ending_at_u32_max() {
+    let o = hashwatt(&[
+        "search",
+        "--header",
+        GENESIS,
+        "--start",
+        "4294967290",
+        "--target",
+        &"f".repeat(64),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 7);
+    assert!(out.lines().nth(5).unwrap().contains("\"nonce\":4294967295"));
+}
+
+#[test]
+fn bench_json_contract() {
+    let o = hashwatt(&[
+        "bench",
+        "--backend",
+        "scalar",
+        "--seconds",
+        "0.3",
+        "--threads",
+        "1",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["schema"], "hashwatt.bench/1");
+    assert!(v["machine"].is_object());
+    let r = &v["results"][0];
+    assert_eq!(r["backend"], "scalar");
+    assert_eq!(r["threads"], 1);
+    assert!(r["hashes"].as_u64().unwrap() > 0);
+    assert!(r["seconds"].as_f64().unwrap() >= 0.3);
+    let rate = r["hashrate"].as_f64().unwrap();
+    let expect = r["hashes"].as_f64().unwrap() / r["seconds"].as_f64().unwrap();
+    assert!((rate - expect).abs() / expect < 1e-9);
+}
+
+#[test]
+fn devices_lists_cpu_backends() {
+    let o = hashwatt(&["devices"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("scalar"));
+}
+
+#[test]
+fn bad_input_is_a_clean_error() {
+    let short = &GENESIS[..158];
+    let nonhex = format!("{}zz", &GENESIS[..158]);
+    let zero = "0".repeat(64);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["hash", "--header", short], "expected 160 hex digits"),
+        (vec!["hash", "--header", &nonhex], "non-hex character 'z'"),
+        (vec!["search", "--header", short], "--header"),
+        (
+            vec!["search", "--header", GENESIS, "--bits", "1d80ffff"],
+            "negative",
+        ),
+        (
+            vec!["search", "--header", GENESIS, "--bits", "ff00ffff"],
+            "overflows",
+        ),
+        (
+            vec!["search", "--header", GENESIS, "--bits", "1d00ff"],
+            "--bits",
+        ),
+        (
+            vec!["search", "--header", GENESIS, "--target", &zero],
+            "zero",
+        ),
+        (
+            vec!["search", "--header", GENESIS, "--target", "12345"],
+            "--target",
+        ),
+        (
+            vec!["search", "--header", GENESIS, "--difficulty", "0"],
+            "difficulty",
+        ),
+        (
+            vec!["search", "--header", GENESIS, "--difficulty", "-3"],
+            "difficulty",
+        ),
+        (
+            vec!["search", "--header", GENESIS, "--difficulty", "NaN"],
+            "difficulty",
+        ),
+        (
+            vec![
+                "search",
+                "--header",
+                GENESIS,
+                "--start",
+                "4294967295",
+                "--count",
+                "2",
+            ],
+            "runs past the nonce space",
+        ),
+        (
+            vec!["search", "--header", GENESIS, "--count", "0"],
+            "count must be at least 1",
+        ),
+        (
+            vec!["search", "--header", GENESIS, "--start", "4294967296"],
+            "4294967296",
+        ),
+        (
+            vec!["search", "--header", GENESIS, "--backend", "quantum"],
+            "unknown backend \"quantum\"",
+        ),
+        (
+            vec!["search", "--header", GENESIS, "--threads", "0"],
+            "--threads",
+        ),
+        (vec!["bench", "--backend", "quantum"], "unknown backend"),
+        (vec!["bench", "--seconds", "-1"], "--seconds"),
+    ];
+    for (args, needle) in cases {
+        assert_clean_error(&args, needle);
+    }
+    // The header's own invalid nBits is reported when no other target is given.
+    let neg_bits = format!("{}ffff801d{}", &GENESIS[..144], &GENESIS[152..]);
+    assert_clean_error(
+        &["search", "--header", &neg_bits, "--count", "10"],
+        "negative",
+    );
+    assert_clean_error(&["hash", "--header", &neg_bits], "negative");
+}
