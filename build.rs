@@ -24,10 +24,10 @@ fn main() {
             // Rebuild when HEAD moves: `logs/HEAD` changes on every commit and
             // checkout (in a worktree too, where `.git` is a file).
             for file in ["HEAD", "logs/HEAD"] {
-                if let Some(path) = git(&["rev-parse", "--git-path", file]) {
-                    if Path::new(&path).exists() {
-                        println!("cargo:rerun-if-changed={path}");
-                    }
+                if let Some(path) = git(&["rev-parse", "--git-path", file])
+                    && Path::new(&path).exists()
+                {
+                    println!("cargo:rerun-if-changed={path}");
                 }
             }
             git(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "unknown".into())

@@ -3,7 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use super::{AsicReference, BenchResult, EnergyReport, IntervalHashrate, synthetic_header, unreachable_target};
+use super::{
+    AsicReference, BenchResult, EnergyReport, IntervalHashrate, synthetic_header,
+    unreachable_target,
+};
 use crate::energy::{Device, EnergyError, EnergySource, PowerMeter, Watts, Window};
 use crate::search::{CancelToken, Engine, Job, SearchError};
 
@@ -383,7 +386,10 @@ mod tests {
                 Ok(Watts(7.0).over(w.elapsed))
             }
         }
-        assert_eq!(measure_idle(&mut Counter, Duration::ZERO, &mut |_| {}).unwrap(), None);
+        assert_eq!(
+            measure_idle(&mut Counter, Duration::ZERO, &mut |_| {}).unwrap(),
+            None
+        );
         let idle = measure_idle(&mut Counter, Duration::from_millis(30), &mut |_| {})
             .unwrap()
             .unwrap();

@@ -21,7 +21,9 @@ use crate::header::Header;
 use crate::pow::Target;
 use crate::report::machine::Machine;
 
-pub use harness::{BenchConfig, BenchError, Idle, Phase, Progress, cancel_latency, measure_idle, run, run_backend};
+pub use harness::{
+    BenchConfig, BenchError, Idle, Phase, Progress, cancel_latency, measure_idle, run, run_backend,
+};
 
 /// The JSON schema name of a bench report. Version 1 is kept: fields are only
 /// added (with defaults when reading older reports), never renamed or removed.
@@ -48,9 +50,10 @@ impl Default for AsicReference {
         AsicReference {
             model: "Antminer S21 XP".into(),
             joules_per_terahash: S21_XP_JOULES_PER_TERAHASH,
-            source: "270 TH/s at 3,645 W, 13.5 J/TH at the wall (btcminermarketplace.com spec list, \
+            source:
+                "270 TH/s at 3,645 W, 13.5 J/TH at the wall (btcminermarketplace.com spec list, \
                      2024; ECONOMICS-FACTS §3)"
-                .into(),
+                    .into(),
         }
     }
 }

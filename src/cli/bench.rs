@@ -75,9 +75,14 @@ fn parse_power(s: &str) -> Result<PowerOverride, String> {
 }
 
 fn seconds(name: &str, value: f64, allow_zero: bool) -> anyhow::Result<Duration> {
-    let ok = value.is_finite() && value <= 86_400.0 && (value > 0.0 || (allow_zero && value == 0.0));
+    let ok =
+        value.is_finite() && value <= 86_400.0 && (value > 0.0 || (allow_zero && value == 0.0));
     if !ok {
-        let range = if allow_zero { "[0, 86400]" } else { "(0, 86400]" };
+        let range = if allow_zero {
+            "[0, 86400]"
+        } else {
+            "(0, 86400]"
+        };
         anyhow::bail!("invalid --{name} {value}: expected a number of seconds in {range}");
     }
     Ok(Duration::from_secs_f64(value))
@@ -265,11 +270,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Renders a report in one export format.
+type Render = fn(&BenchReport) -> anyhow::Result<String>;
+
 fn write_exports(args: &Args, report: &BenchReport) -> anyhow::Result<()> {
-    let exports: [(&Option<PathBuf>, &str, fn(&BenchReport) -> anyhow::Result<String>); 3] = [
-        (&args.export_json, "export-json", |r| Ok(report::json::to_string(r)?)),
-        (&args.export_markdown, "export-markdown", |r| Ok(report::markdown::to_string(r))),
-        (&args.export_csv, "export-csv", |r| Ok(report::csv::to_string(r))),
+    let exports: [(&Option<PathBuf>, &str, Render); 3] = [
+        (&args.export_json, "export-json", |r| {
+            Ok(report::json::to_string(r)?)
+        }),
+        (&args.export_markdown, "export-markdown", |r| {
+            Ok(report::markdown::to_string(r))
+        }),
+        (&args.export_csv, "export-csv", |r| {
+            Ok(report::csv::to_string(r))
+        }),
     ];
     for (path, flag, render) in exports {
         if let Some(path) = path {
@@ -301,7 +315,11 @@ fn print_text(out: &mut impl Write, report: &BenchReport) -> anyhow::Result<()> 
         m.git_commit
     )?;
     for idle in &report.idle {
-        writeln!(out, "idle {}: {:.2} W ({})", idle.device, idle.watts, idle.source)?;
+        writeln!(
+            out,
+            "idle {}: {:.2} W ({})",
+            idle.device, idle.watts, idle.source
+        )?;
     }
     writeln!(
         out,

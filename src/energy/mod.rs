@@ -390,7 +390,9 @@ pub fn open_meter(
             options.mock_watts,
         )))),
         (MeterKind::Modeled, _) => Ok(plain(Box::new(ModeledMeter::for_device(device, options)?))),
-        (MeterKind::Nvml, Device::Gpu { adapter }) => Ok(plain(Box::new(NvmlMeter::open(adapter)?))),
+        (MeterKind::Nvml, Device::Gpu { adapter }) => {
+            Ok(plain(Box::new(NvmlMeter::open(adapter)?)))
+        }
         (MeterKind::Nvml, Device::Cpu { .. }) => {
             // Say first whether NVML is there at all: that is the usual problem.
             nvml::probe()?;
@@ -433,7 +435,9 @@ fn fall_back(
     let meter = ModeledMeter::for_device(device, options)?;
     Ok(Selected {
         meter: Box::new(meter),
-        note: Some(format!("{why}; energy for {device} is modeled, not measured")),
+        note: Some(format!(
+            "{why}; energy for {device} is modeled, not measured"
+        )),
     })
 }
 
@@ -472,7 +476,10 @@ mod tests {
             assert_eq!(name.parse::<MeterKind>().unwrap().to_string(), *name);
         }
         let err = "watts".parse::<MeterKind>().unwrap_err();
-        assert!(err.contains("\"watts\"") && err.contains("modeled"), "{err}");
+        assert!(
+            err.contains("\"watts\"") && err.contains("modeled"),
+            "{err}"
+        );
     }
 
     #[test]

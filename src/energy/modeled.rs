@@ -123,7 +123,8 @@ impl PowerModel {
     pub fn lookup(device_name: &str) -> Option<&'static PowerModel> {
         let name = device_name.to_lowercase();
         MODELS.iter().find(|m| {
-            m.matches.iter().all(|s| name.contains(s)) && !m.excludes.iter().any(|s| name.contains(s))
+            m.matches.iter().all(|s| name.contains(s))
+                && !m.excludes.iter().any(|s| name.contains(s))
         })
     }
 }
@@ -141,10 +142,12 @@ pub struct PowerOverride {
 impl FromStr for PowerOverride {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = |why: &str| format!("invalid power {s:?}: {why} (expected WATTS or IDLE:WATTS, e.g. 350 or 35:350)");
+        let bad = |why: &str| {
+            format!("invalid power {s:?}: {why} (expected WATTS or IDLE:WATTS, e.g. 350 or 35:350)")
+        };
         let num = |t: &str| -> Result<f64, String> {
             let v: f64 = t.trim().parse().map_err(|_| bad("not a number"))?;
-            if v.is_finite() && v >= 0.0 && v <= 1e6 {
+            if (0.0..=1e6).contains(&v) {
                 Ok(v)
             } else {
                 Err(bad("watts must be in 0 ..= 1000000"))
@@ -203,7 +206,12 @@ impl ModeledMeter {
             Device::Cpu {
                 model,
                 logical_cpus,
-            } => (model, options.cpu_watts, "--cpu-watts", (*logical_cpus).max(1)),
+            } => (
+                model,
+                options.cpu_watts,
+                "--cpu-watts",
+                (*logical_cpus).max(1),
+            ),
             Device::Gpu { adapter } => (adapter, options.gpu_watts, "--gpu-watts", 1),
         };
         if let Some(o) = given {
@@ -220,7 +228,11 @@ impl ModeledMeter {
             device: name.clone(),
             flag,
         })?;
-        let scale = if model.per_logical_cpu { cpus as f64 } else { 1.0 };
+        let scale = if model.per_logical_cpu {
+            cpus as f64
+        } else {
+            1.0
+        };
         let (idle, max) = (Watts(model.idle.0 * scale), Watts(model.max.0 * scale));
         let basis = if model.per_logical_cpu {
             format!(
@@ -317,7 +329,10 @@ mod tests {
             .unwrap();
         assert_eq!(j, Joules(7.5));
         let basis = m.source().to_string();
-        assert!(basis.starts_with("modeled: AMD EPYC cloud vCPU estimate"), "{basis}");
+        assert!(
+            basis.starts_with("modeled: AMD EPYC cloud vCPU estimate"),
+            "{basis}"
+        );
         assert!(basis.contains("2 logical CPUs"), "{basis}");
         assert!(matches!(
             m.stop(Window {

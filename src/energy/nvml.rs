@@ -31,9 +31,9 @@ pub fn probe() -> Result<Arc<Nvml>, EnergyError> {
         .map(Arc::new)
         .map_err(|e| EnergyError::NvmlUnavailable {
             reason: match e {
-                nvml_wrapper::error::NvmlError::LibloadingError(inner) => format!(
-                    "the NVIDIA driver library (libnvidia-ml) could not be loaded: {inner}"
-                ),
+                nvml_wrapper::error::NvmlError::LibloadingError(inner) => {
+                    format!("the NVIDIA driver library (libnvidia-ml) could not be loaded: {inner}")
+                }
                 other => other.to_string(),
             },
         })
@@ -42,7 +42,12 @@ pub fn probe() -> Result<Arc<Nvml>, EnergyError> {
 /// Whether two GPU names denote the same product: equal ignoring case and
 /// spacing, or one containing the other (wgpu and NVML may differ in prefixes).
 pub fn names_match(adapter: &str, nvml_name: &str) -> bool {
-    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
     let (a, n) = (norm(adapter), norm(nvml_name));
     !a.is_empty() && !n.is_empty() && (a == n || a.contains(&n) || n.contains(&a))
 }
@@ -234,8 +239,14 @@ mod tests {
 
     #[test]
     fn adapter_and_nvml_names_match() {
-        assert!(names_match("NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB HBM3"));
-        assert!(names_match("NVIDIA  GeForce RTX 4090", "nvidia geforce rtx 4090"));
+        assert!(names_match(
+            "NVIDIA H100 80GB HBM3",
+            "NVIDIA H100 80GB HBM3"
+        ));
+        assert!(names_match(
+            "NVIDIA  GeForce RTX 4090",
+            "nvidia geforce rtx 4090"
+        ));
         assert!(names_match("GeForce RTX 4090", "NVIDIA GeForce RTX 4090"));
         assert!(!names_match("NVIDIA H100 PCIe", "NVIDIA H200"));
         assert!(!names_match("", "NVIDIA H200"));
@@ -244,7 +255,10 @@ mod tests {
     #[test]
     fn missing_driver_is_a_clear_error() {
         if let Err(err) = probe() {
-            assert!(err.to_string().starts_with("NVML is not available: "), "{err}");
+            assert!(
+                err.to_string().starts_with("NVML is not available: "),
+                "{err}"
+            );
             let err = NvmlMeter::open("NVIDIA H100 80GB HBM3").unwrap_err();
             assert!(matches!(err, EnergyError::NvmlUnavailable { .. }), "{err}");
         }

@@ -44,7 +44,11 @@ pub fn to_string(report: &BenchReport) -> String {
         COLUMNS
             .iter()
             .enumerate()
-            .map(|(i, _)| if i == 0 || i + 1 == COLUMNS.len() { ":---|" } else { "---:|" })
+            .map(|(i, _)| if i == 0 || i + 1 == COLUMNS.len() {
+                ":---|"
+            } else {
+                "---:|"
+            })
             .collect::<String>()
     );
     for r in &report.results {
