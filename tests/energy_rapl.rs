@@ -97,6 +97,22 @@ fn counts_wraps_at_max_energy_range() {
 }
 
 #[test]
+fn stateless_readings_for_criterion() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    zone(root, "intel-rapl:0", "package-0", 990, 1_000);
+    zone(root, "intel-rapl:1", "package-1", 10, 1_000);
+    let meter = RaplMeter::open(root).unwrap();
+    let before = meter.read_counters().unwrap();
+    assert_eq!(before, vec![990, 10]);
+    set(root, "intel-rapl:0", 5); // wrapped: 10 + 5 µJ
+    set(root, "intel-rapl:1", 30); // 20 µJ
+    let after = meter.read_counters().unwrap();
+    let j = meter.energy_between(&before, &after);
+    assert!((j.0 - 35e-6).abs() < 1e-18, "{j:?}");
+}
+
+#[test]
 fn missing_powercap_says_where_it_looked() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("powercap");

@@ -193,7 +193,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     for (device, selected) in &mut devices {
         let idle = match selected {
             Some(s) => {
-                let bar = bar(hidden, "idle".into(), idle_duration);
+                // Models know their idle power: nothing to wait for, no bar.
+                let waits = s.meter.idle_power().is_none() && !idle_duration.is_zero();
+                let bar = bar(hidden || !waits, "idle".into(), idle_duration);
                 let idle = bench::measure_idle(s.meter.as_mut(), idle_duration, &mut |p| {
                     show(&bar, Duration::ZERO, p)
                 })?;
@@ -317,8 +319,14 @@ fn print_text(out: &mut impl Write, report: &BenchReport) -> anyhow::Result<()> 
     for idle in &report.idle {
         writeln!(
             out,
-            "idle {}: {:.2} W ({})",
-            idle.device, idle.watts, idle.source
+            "idle power of {}: {:.2} W, {}",
+            idle.device,
+            idle.watts,
+            if idle.measured {
+                format!("measured over {:.1} s", idle.seconds)
+            } else {
+                "modeled".to_string()
+            }
         )?;
     }
     writeln!(

@@ -94,6 +94,29 @@ impl RaplMeter {
         self.domains.iter().map(|d| d.name.as_str()).collect()
     }
 
+    /// The current value of every package counter, microjoules, in [`RaplMeter::domains`] order.
+    ///
+    /// # Errors
+    /// [`EnergyError::RaplUnreadable`] when a counter cannot be read.
+    pub fn read_counters(&self) -> Result<Vec<u64>, EnergyError> {
+        self.domains
+            .iter()
+            .map(|d| read_u64(&d.energy_path))
+            .collect()
+    }
+
+    /// The energy between two sets of readings from [`RaplMeter::read_counters`]
+    /// (at most one wrap per counter in between).
+    pub fn energy_between(&self, before: &[u64], after: &[u64]) -> Joules {
+        let uj: u128 = self
+            .domains
+            .iter()
+            .zip(before.iter().zip(after))
+            .map(|(d, (&b, &a))| u128::from(counter_delta(b, a, d.max_range_uj)))
+            .sum();
+        Joules(uj as f64 * 1e-6)
+    }
+
     /// Reads every counter and adds what each advanced since the last read.
     fn accumulate(&mut self) -> Result<(), EnergyError> {
         for d in &mut self.domains {
