@@ -7,7 +7,7 @@
 //! - [`sha256`]: SHA-256d kernels (one file per backend) and the run-time dispatcher;
 //! - [`search`]: jobs, hits, cancellation and the backend-neutral [`search::Engine`];
 //! - [`backend`]: `--backend` names and opening engines;
-//! - [`bench`]: the benchmark harness;
+//! - [`bench`](mod@bench): the benchmark harness;
 //! - [`energy`]: power meters (NVML, RAPL, modeled) and energy units;
 //! - [`report`]: machine descriptions and report outputs.
 //!
