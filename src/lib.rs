@@ -7,7 +7,8 @@
 //! - [`sha256`]: SHA-256d kernels (one file per backend) and the run-time dispatcher;
 //! - [`search`]: jobs, hits, cancellation and the backend-neutral [`search::Engine`];
 //! - [`backend`]: `--backend` names and opening engines;
-//! - [`bench`]: the benchmark harness;
+//! - [`bench`](mod@bench): the benchmark harness;
+//! - [`energy`]: power meters (NVML, RAPL, modeled) and energy units;
 //! - [`economics`]: mining revenue vs modeled inference value, break-evens, site view, scheduler API;
 //! - [`report`]: machine descriptions and report outputs.
 //!
@@ -31,6 +32,7 @@
 pub mod backend;
 pub mod bench;
 pub mod economics;
+pub mod energy;
 pub mod header;
 pub mod pow;
 pub mod report;

@@ -403,3 +403,22 @@ fn seventy_b_on_two_h100s_is_valued_per_gpu() {
         "--gpus-per-replica"
     );
 }
+
+#[test]
+fn current_bench_format_with_modeled_energy_is_labelled_modeled() {
+    let v = json(&[
+        "econ",
+        "--bench",
+        s(&data("bench-cpu-modeled-energy.json")),
+        "--json",
+    ]);
+    assert_eq!(v["mining"]["hashrate_measured"], true);
+    assert_eq!(v["power"]["mining_watts"], 3.75);
+    assert_eq!(v["power"]["mining_watts_measured"], false);
+    assert_eq!(v["power"]["basis"], "modeled watts x price x PUE");
+    assert_eq!(v["inputs"]["power.idle_watts"]["value"], 1.125);
+    let detail = v["inputs"]["power.mining_watts"]["source"]["detail"]
+        .as_str()
+        .unwrap_or("");
+    assert!(detail.contains("modeled by the bench"), "{detail}");
+}

@@ -1,97 +1,393 @@
-//! `hashwatt bench`: hashes per second of each backend.
+//! `hashwatt bench`: hashes per second and per joule of each backend.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use hashwatt::backend::{self, BackendChoice, EngineOptions};
-use hashwatt::bench::{self, BenchResult};
-use hashwatt::report::machine::Machine;
+use anyhow::Context;
+use hashwatt::backend::{self, BackendChoice, EngineOptions, Opened};
+use hashwatt::bench::{
+    self, AsicReference, BenchConfig, BenchReport, BenchSettings, Idle, IdleReport, Phase, Progress,
+};
+use hashwatt::energy::{self, Device, MeterKind, MeterOptions, PowerOverride, Selected, Watts};
+use hashwatt::report::{self, machine::Machine};
 use hashwatt::sha256::CpuKernel;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How long the cancel-latency probe lets a search run before cancelling it.
+const CANCEL_PROBE: Duration = Duration::from_millis(100);
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Backend to measure, or `all` for every backend this machine has.
     #[arg(long, default_value = "auto")]
     backend: String,
-    /// Seconds to run each backend.
-    #[arg(long, default_value_t = 5.0, allow_negative_numbers = true)]
+    /// Measured seconds per backend (split into ~1 s intervals).
+    #[arg(long, default_value_t = 3.0, allow_negative_numbers = true)]
     seconds: f64,
+    /// Unmeasured warmup seconds before each backend.
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    warmup: f64,
+    /// Seconds of idle power measured first (skipped for modeled energy, which needs none; 0: no idle figure).
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    idle_seconds: f64,
     /// CPU worker threads [default: one per core].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     threads: Option<u32>,
+    /// Energy meter: auto (NVML for GPUs, RAPL for CPUs, else modeled), nvml, rapl or modeled.
+    #[arg(long, default_value = "auto", value_parser = parse_meter)]
+    meter: MeterKind,
+    /// GPU power for the model, `WATTS` or `IDLE:WATTS` (makes `auto` model the GPU).
+    #[arg(long, value_name = "[IDLE:]WATTS", value_parser = parse_power)]
+    gpu_watts: Option<PowerOverride>,
+    /// Whole-CPU power for the model, `WATTS` or `IDLE:WATTS` (makes `auto` model the CPU).
+    #[arg(long, value_name = "[IDLE:]WATTS", value_parser = parse_power)]
+    cpu_watts: Option<PowerOverride>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Also write the JSON report to this file.
+    #[arg(long, value_name = "FILE")]
+    export_json: Option<PathBuf>,
+    /// Also write a Markdown table to this file.
+    #[arg(long, value_name = "FILE")]
+    export_markdown: Option<PathBuf>,
+    /// Also write a CSV file (one row per backend).
+    #[arg(long, value_name = "FILE")]
+    export_csv: Option<PathBuf>,
+    /// Busy watts of the mock meter (`--meter mock`, for tests).
+    #[arg(long, hide = true, default_value_t = 100.0)]
+    mock_watts: f64,
+    /// Idle watts of the mock meter.
+    #[arg(long, hide = true, default_value_t = 20.0)]
+    mock_idle_watts: f64,
+    /// Powercap directory read by the RAPL meter (for tests).
+    #[arg(long, hide = true, default_value = energy::rapl::POWERCAP_ROOT)]
+    rapl_root: PathBuf,
+}
+
+fn parse_meter(s: &str) -> Result<MeterKind, String> {
+    s.parse()
+}
+
+fn parse_power(s: &str) -> Result<PowerOverride, String> {
+    s.parse()
+}
+
+fn seconds(name: &str, value: f64, allow_zero: bool) -> anyhow::Result<Duration> {
+    let ok =
+        value.is_finite() && value <= 86_400.0 && (value > 0.0 || (allow_zero && value == 0.0));
+    if !ok {
+        let range = if allow_zero {
+            "[0, 86400]"
+        } else {
+            "(0, 86400]"
+        };
+        anyhow::bail!("invalid --{name} {value}: expected a number of seconds in {range}");
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+fn watts(name: &str, value: f64) -> anyhow::Result<Watts> {
+    if !(value.is_finite() && (0.0..=1e6).contains(&value)) {
+        anyhow::bail!("invalid --{name} {value}: expected watts in [0, 1000000]");
+    }
+    Ok(Watts(value))
+}
+
+/// One progress bar on stderr, drawn only for a person watching.
+fn bar(hidden: bool, prefix: String, total: Duration) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(
+        Some(total.as_millis().max(1) as u64),
+        if hidden {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        },
+    );
+    if let Ok(style) = ProgressStyle::with_template("{prefix:>12} [{bar:30}] {elapsed:>3} {msg}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(prefix);
+    bar
+}
+
+fn show(bar: &ProgressBar, offset: Duration, p: &Progress) {
+    bar.set_position((offset + p.done.min(p.total)).as_millis() as u64);
+    bar.set_message(match p.phase {
+        Phase::Idle => "idle power".to_string(),
+        Phase::Warmup => format!("warmup {:.2} MH/s", p.hashrate / 1e6),
+        Phase::Measure => format!("{:.2} MH/s", p.hashrate / 1e6),
+    });
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    if !(args.seconds.is_finite() && args.seconds > 0.0 && args.seconds <= 86_400.0) {
-        anyhow::bail!(
-            "invalid --seconds {}: expected a number of seconds in (0, 86400]",
-            args.seconds
-        );
-    }
+    let config = BenchConfig {
+        seconds: seconds("seconds", args.seconds, false)?,
+        warmup: seconds("warmup", args.warmup, true)?,
+        interval: Duration::from_secs(1),
+    };
+    let idle_duration = seconds("idle-seconds", args.idle_seconds, true)?;
+    let meter_options = MeterOptions {
+        cpu_watts: args.cpu_watts,
+        gpu_watts: args.gpu_watts,
+        mock_watts: watts("mock-watts", args.mock_watts)?,
+        mock_idle_watts: watts("mock-idle-watts", args.mock_idle_watts)?,
+        rapl_root: args.rapl_root.clone(),
+    };
     let choices: Vec<BackendChoice> = if args.backend == "all" {
         CpuKernel::available()
             .into_iter()
             .map(BackendChoice::Kernel)
             .collect()
     } else {
-        vec![args.backend.parse()?]
+        vec![
+            args.backend
+                .parse()
+                .with_context(|| format!("invalid --backend {:?}", args.backend))?,
+        ]
     };
     let options = EngineOptions {
         threads: args.threads.map(|t| t as usize),
     };
-    let mut results: Vec<BenchResult> = Vec::new();
+    let machine = Machine::detect();
+    let mut notes: Vec<String> = Vec::new();
+
+    // Open every engine, and one meter per device they run on.
+    let mut engines: Vec<(Opened, usize)> = Vec::new();
+    let mut devices: Vec<(Device, Option<Selected>)> = Vec::new();
     for choice in choices {
         let opened = backend::open(choice, &options)?;
         if let Some(note) = &opened.note {
-            eprintln!("note: {note}");
+            notes.push(note.clone());
         }
-        if !args.json {
-            eprintln!(
-                "measuring {} ({} threads) for {} s ...",
-                opened.engine.name(),
-                opened.engine.threads(),
-                args.seconds
-            );
-        }
-        results.push(bench::run(
-            opened.engine.as_ref(),
-            Duration::from_secs_f64(args.seconds),
-        )?);
+        let device = Device::of(opened.engine.as_ref(), machine.logical_cpus);
+        let slot = match devices.iter().position(|(d, _)| *d == device) {
+            Some(i) => i,
+            None => {
+                let selected = match energy::open_meter(args.meter, &device, &meter_options) {
+                    Ok(selected) => Some(selected),
+                    // `auto` never fails the bench: without a sensor or a model
+                    // the report says there is no energy figure, and why.
+                    Err(err) if args.meter == MeterKind::Auto => {
+                        notes.push(format!("no energy figure for {device}: {err}"));
+                        None
+                    }
+                    Err(err) => return Err(err.into()),
+                };
+                if let Some(note) = selected.as_ref().and_then(|s| s.note.clone()) {
+                    notes.push(note);
+                }
+                devices.push((device, selected));
+                devices.len() - 1
+            }
+        };
+        engines.push((opened, slot));
     }
 
-    let machine = Machine::detect();
+    let hidden = args.json || !std::io::stderr().is_terminal();
+
+    // Idle power first, while nothing runs.
+    let mut idles: Vec<Option<Idle>> = Vec::new();
+    let mut idle_reports = Vec::new();
+    for (device, selected) in &mut devices {
+        let idle = match selected {
+            Some(s) => {
+                // Models know their idle power: nothing to wait for, no bar.
+                let waits = s.meter.idle_power().is_none() && !idle_duration.is_zero();
+                let bar = bar(hidden || !waits, "idle".into(), idle_duration);
+                let idle = bench::measure_idle(s.meter.as_mut(), idle_duration, &mut |p| {
+                    show(&bar, Duration::ZERO, p)
+                })?;
+                bar.finish_and_clear();
+                idle
+            }
+            None => None,
+        };
+        if let Some(i) = &idle {
+            idle_reports.push(IdleReport {
+                device: device.to_string(),
+                watts: i.watts.0,
+                seconds: i.elapsed.as_secs_f64(),
+                source: i.source.to_string(),
+                measured: i.source.is_measured(),
+            });
+        }
+        idles.push(idle);
+    }
+
+    let mut results = Vec::new();
+    for (opened, slot) in &engines {
+        let engine = opened.engine.as_ref();
+        let (device, selected) = &mut devices[*slot];
+        let bar = bar(hidden, engine.name(), config.warmup + config.seconds);
+        let meter = selected.as_mut().map(|s| s.meter.as_mut());
+        let warmup = config.warmup;
+        let mut result = bench::run_backend(
+            engine,
+            device,
+            meter,
+            idles[*slot].as_ref(),
+            &config,
+            &mut |p| {
+                let offset = if p.phase == Phase::Measure {
+                    warmup
+                } else {
+                    Duration::ZERO
+                };
+                show(&bar, offset, p)
+            },
+        )
+        .with_context(|| format!("benchmarking backend {}", engine.name()))?;
+        bar.set_message("cancel latency");
+        let latency = bench::cancel_latency(engine, CANCEL_PROBE)
+            .with_context(|| format!("measuring the cancel latency of {}", engine.name()))?;
+        result.cancel_latency_ms = Some(latency.as_secs_f64() * 1e3);
+        bar.finish_and_clear();
+        results.push(result);
+    }
+
+    let report = BenchReport {
+        schema: bench::SCHEMA.into(),
+        machine,
+        settings: BenchSettings {
+            seconds: args.seconds,
+            warmup_seconds: args.warmup,
+            idle_seconds: args.idle_seconds,
+            meter: args.meter.to_string(),
+        },
+        idle: idle_reports,
+        results,
+        asic: AsicReference::default(),
+        notes,
+    };
+    write_exports(args, &report)?;
+
     let mut out = std::io::stdout().lock();
     if args.json {
-        let report =
-            serde_json::json!({ "schema": bench::SCHEMA, "machine": machine, "results": results });
-        writeln!(out, "{report}")?;
+        out.write_all(report::json::to_string(&report)?.as_bytes())?;
     } else {
+        print_text(&mut out, &report)?;
+    }
+    Ok(())
+}
+
+/// Renders a report in one export format.
+type Render = fn(&BenchReport) -> anyhow::Result<String>;
+
+fn write_exports(args: &Args, report: &BenchReport) -> anyhow::Result<()> {
+    let exports: [(&Option<PathBuf>, &str, Render); 3] = [
+        (&args.export_json, "export-json", |r| {
+            Ok(report::json::to_string(r)?)
+        }),
+        (&args.export_markdown, "export-markdown", |r| {
+            Ok(report::markdown::to_string(r))
+        }),
+        (&args.export_csv, "export-csv", |r| {
+            Ok(report::csv::to_string(r))
+        }),
+    ];
+    for (path, flag, render) in exports {
+        if let Some(path) = path {
+            std::fs::write(path, render(report)?)
+                .with_context(|| format!("cannot write --{flag} {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn fmt(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if v.abs() >= 1e5 => format!("{v:.3e}"),
+        Some(v) => format!("{v:.2}"),
+    }
+}
+
+fn print_text(out: &mut impl Write, report: &BenchReport) -> anyhow::Result<()> {
+    let m = &report.machine;
+    writeln!(
+        out,
+        "{} ({} logical CPUs; {}), {}, hashwatt {} ({})",
+        m.cpu,
+        m.logical_cpus,
+        m.cpu_features.join(" "),
+        m.os,
+        m.hashwatt_version,
+        m.git_commit
+    )?;
+    for idle in &report.idle {
         writeln!(
             out,
-            "{} ({} logical CPUs; {})",
-            machine.cpu,
-            machine.logical_cpus,
-            machine.cpu_features.join(" ")
+            "idle power of {}: {:.2} W, {}",
+            idle.device,
+            idle.watts,
+            if idle.measured {
+                format!("measured over {:.1} s", idle.seconds)
+            } else {
+                "modeled".to_string()
+            }
         )?;
+    }
+    writeln!(
+        out,
+        "{:<10} {:>7} {:>26} {:>8} {:>10} {:>10} {:>10} {:>9}  energy",
+        "backend", "threads", "MH/s median [min, max]", "W", "H/J", "J/TH", "x ASIC", "cancel ms"
+    )?;
+    for r in &report.results {
+        let rate = match &r.interval_hashrate {
+            Some(h) => format!(
+                "{:.2} [{:.2}, {:.2}]",
+                h.median / 1e6,
+                h.min / 1e6,
+                h.max / 1e6
+            ),
+            None => format!("{:.2}", r.hashrate / 1e6),
+        };
+        let e = r.energy.as_ref();
         writeln!(
             out,
-            "{:<10} {:>7} {:>14} {:>8} {:>12}",
-            "backend", "threads", "hashes", "seconds", "MH/s"
+            "{:<10} {:>7} {:>26} {:>8} {:>10} {:>10} {:>10} {:>9}  {}",
+            r.backend,
+            r.threads,
+            rate,
+            fmt(e.map(|e| e.watts)),
+            fmt(r.hashes_per_joule),
+            fmt(r.joules_per_terahash),
+            fmt(r.times_less_efficient_than_asic),
+            fmt(r.cancel_latency_ms),
+            match e {
+                Some(e) if e.measured => "measured",
+                Some(_) => "modeled",
+                None => "none",
+            }
         )?;
-        for r in &results {
+    }
+    for r in &report.results {
+        if let (Some(x), Some(e)) = (r.times_less_efficient_than_asic, &r.energy) {
             writeln!(
                 out,
-                "{:<10} {:>7} {:>14} {:>8.2} {:>12.2}",
+                "{}: {:.0}x less energy-efficient than an ASIC ({}, {} J/TH), {}",
                 r.backend,
-                r.threads,
-                r.hashes,
-                r.seconds,
-                r.hashrate / 1e6
+                x,
+                report.asic.model,
+                report.asic.joules_per_terahash,
+                if e.measured { "measured" } else { "modeled" }
             )?;
         }
+    }
+    let mut sources: Vec<&str> = report
+        .results
+        .iter()
+        .filter_map(|r| r.energy.as_ref().map(|e| e.source.as_str()))
+        .collect();
+    sources.dedup();
+    for s in sources {
+        writeln!(out, "energy {s}")?;
+    }
+    writeln!(out, "ASIC: {}", report.asic.source)?;
+    for note in &report.notes {
+        writeln!(out, "note: {note}")?;
     }
     Ok(())
 }

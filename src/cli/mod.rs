@@ -23,7 +23,7 @@ enum Command {
     Hash(hash::Args),
     /// Search a nonce range for hashes meeting a target.
     Search(search::Args),
-    /// Measure hashes per second of each backend.
+    /// Measure hashes per second and per joule of each backend.
     Bench(bench::Args),
     /// List the backends this machine can run.
     Devices(devices::Args),

@@ -62,6 +62,9 @@ pub struct BenchEnergy {
     /// Joules above the idle baseline.
     #[serde(default)]
     pub net_joules: Option<f64>,
+    /// The idle power the bench subtracted, W.
+    #[serde(default)]
+    pub idle_watts: Option<f64>,
     /// Meter description (`nvml:NVIDIA H100 80GB HBM3`, `rapl`, ...).
     #[serde(default)]
     pub source: Option<String>,
@@ -79,11 +82,14 @@ impl BenchResult {
             .filter(|w| w.is_finite() && *w >= 0.0)
     }
 
-    /// Idle baseline watts, `(joules − net_joules) / seconds`, when present.
+    /// Idle baseline watts: the report's `energy.idle_watts`, else
+    /// `(joules − net_joules) / seconds`, when present.
     pub fn idle_watts(&self) -> Option<f64> {
         let e = self.energy.as_ref()?;
-        let s = self.seconds.filter(|s| *s > 0.0)?;
-        let w = (e.joules? - e.net_joules?) / s;
+        let w = e.idle_watts.or_else(|| {
+            let s = self.seconds.filter(|s| *s > 0.0)?;
+            Some((e.joules? - e.net_joules?) / s)
+        })?;
         (w.is_finite() && w >= 0.0).then_some(w)
     }
 

@@ -207,6 +207,7 @@ fn flatten(v: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {
                 let key = item
                     .get("backend")
                     .or_else(|| item.get("name"))
+                    .or_else(|| item.get("device"))
                     .and_then(Value::as_str)
                     .map_or_else(|| i.to_string(), str::to_owned);
                 let key = match item.get("threads").and_then(Value::as_u64) {
@@ -226,7 +227,7 @@ fn flatten(v: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {
                 match item {
                     Value::Object(map) => {
                         for (k, val) in map {
-                            if k == "backend" || k == "name" {
+                            if k == "backend" || k == "name" || k == "device" {
                                 continue;
                             }
                             flatten(val, &format!("{sub}.{k}"), out);

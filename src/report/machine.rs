@@ -17,6 +17,10 @@ pub struct Machine {
     pub os: String,
     /// hashwatt version.
     pub hashwatt_version: String,
+    /// Git commit hashwatt was built from (`git rev-parse --short HEAD` at
+    /// build time, or `HASHWATT_GIT_COMMIT`; "unknown" outside a checkout).
+    #[serde(default)]
+    pub git_commit: String,
 }
 
 impl Machine {
@@ -32,9 +36,13 @@ impl Machine {
             logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             hashwatt_version: env!("CARGO_PKG_VERSION").to_string(),
+            git_commit: GIT_COMMIT.to_string(),
         }
     }
 }
+
+/// The commit this build comes from, embedded by `build.rs`.
+pub const GIT_COMMIT: &str = env!("HASHWATT_GIT_COMMIT");
 
 /// The CPU model from `/proc/cpuinfo` (Linux), if readable.
 fn cpu_model() -> Option<String> {
