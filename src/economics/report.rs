@@ -568,10 +568,13 @@ pub fn num(x: f64) -> String {
         format!("{x:.3e}")
     } else if a >= 1000.0 || x.fract() == 0.0 {
         format!("{x:.0}")
-    } else if a >= 1.0 {
-        format!("{x:.3}")
     } else {
-        format!("{x:.5}")
+        let s = if a >= 1.0 {
+            format!("{x:.3}")
+        } else {
+            format!("{x:.5}")
+        };
+        s.trim_end_matches('0').to_owned()
     }
 }
 
@@ -660,6 +663,8 @@ mod tests {
         assert_eq!(num(12345.6), "12346");
         assert_eq!(num(1.23456), "1.235");
         assert_eq!(num(494.0), "494");
+        assert_eq!(num(0.5), "0.5");
+        assert_eq!(num(3.75), "3.75");
         assert_eq!(num(0.0123456), "0.01235");
         assert_eq!(num(1.5e-5), "1.500e-5");
         assert_eq!(num(f64::INFINITY), "n/a");

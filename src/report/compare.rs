@@ -171,7 +171,8 @@ pub struct Comparison {
     pub rows: Vec<Row>,
 }
 
-/// Paths left out of econ comparisons: long series and per-input provenance.
+/// Paths left out of econ comparisons: long series (per-input provenance,
+/// `inputs.<key>.source`, is left out too; the values stay).
 const SKIP: [&str; 5] = [
     "sensitivity",
     "horizon",
@@ -181,7 +182,7 @@ const SKIP: [&str; 5] = [
 ];
 
 fn flatten(v: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {
-    if SKIP.contains(&prefix) || prefix.ends_with(".source") {
+    if SKIP.contains(&prefix) || (prefix.starts_with("inputs.") && prefix.ends_with(".source")) {
         return;
     }
     let join = |k: &str| {
