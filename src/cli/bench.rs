@@ -34,7 +34,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let choices: Vec<BackendChoice> = if args.backend == "all" {
         CpuKernel::available()
             .into_iter()
-            .map(BackendChoice::Kernel)
+            .map(|k| BackendChoice::Kernel(k.kind()))
             .collect()
     } else {
         vec![args.backend.parse()?]
