@@ -181,7 +181,11 @@ fn random_headers_against_the_oracle() {
     let cases: Vec<(Header, u32, u32)> = (0..24)
         .map(|_| {
             // One candidate in 64 on average: several per vector now and then.
-            (rng.header(), rng.next_u32(), rng.next_u32() >> 26 << 26 | 0x03ff_ffff)
+            (
+                rng.header(),
+                rng.next_u32(),
+                rng.next_u32() >> 26 << 26 | 0x03ff_ffff,
+            )
         })
         .collect();
     for kernel in kernels() {
@@ -275,7 +279,10 @@ fn several_hits_in_one_vector() {
         check_window(kernel, regtest, &target, 5, 1_000);
         let pre = NoncePrecomp::new(regtest, &target);
         let got: BTreeSet<u32> = scan(kernel, &pre, 0, 16).into_iter().collect();
-        assert!(got.len() >= 2, "{kernel}: expected several hits in 16 nonces");
+        assert!(
+            got.len() >= 2,
+            "{kernel}: expected several hits in 16 nonces"
+        );
         // Exact hits through the engine: full 256-bit compare by the oracle.
         let engine = CpuEngine::new(kernel, Some(2)).unwrap();
         let job = Job::new(*regtest, 1_000, 4_000, target).unwrap();

@@ -490,7 +490,7 @@ impl Calibration {
     const BATCH: u32 = 1 << 13;
     /// Rounds over all kernels; each kernel's best round counts, so a
     /// moment of contention from other processes is unlikely to decide.
-    const ROUNDS: usize = 3;
+    const ROUNDS: usize = 5;
     /// Time per kernel per round.
     const SLICE: Duration = Duration::from_millis(2);
 
