@@ -313,3 +313,22 @@ fn calibration_measures_every_available_kernel() {
         .unwrap();
     assert_eq!(CpuKernel::best(), fastest.kernel);
 }
+
+#[test]
+fn forcing_a_kernel_the_cpu_lacks_is_a_clear_error() {
+    use hashwatt::backend::{self, BackendChoice, EngineOptions};
+    for &kind in CpuKernelKind::ALL {
+        let choice: BackendChoice = kind.name().parse().unwrap();
+        let opened = backend::open(choice, &EngineOptions::default());
+        match (CpuKernel::new(kind), opened) {
+            (Some(_), Ok(o)) => assert_eq!(o.engine.name(), kind.name()),
+            (None, Err(e)) => {
+                let msg = e.to_string();
+                assert!(msg.contains(kind.name()), "{msg}");
+                assert!(msg.contains(kind.required_features()), "{msg}");
+            }
+            (Some(_), Err(e)) => panic!("{kind} is supported but failed to open: {e}"),
+            (None, Ok(_)) => panic!("{kind} is unsupported but opened"),
+        }
+    }
+}

@@ -19,6 +19,18 @@
 //!    ([`NoncePrecomp::target_top`]) become *candidates*. The engine checks
 //!    each candidate with the full scalar hash and 256-bit compare, so targets
 //!    easier than 2^224 still find every hit.
+//!
+//! # Backends and dispatch
+//!
+//! One file per kernel: [`scalar`], `x86_avx512` (16 lanes, `vprord` and
+//! `vpternlogd`), `x86_avx2` (8 lanes), `x86_sha` (SHA-NI, nonces
+//! interleaved), `aarch64_neon` (4 lanes) and `aarch64_sha2` (ARMv8 SHA-2).
+//! The lane kernels share one round body (`lanes.rs`). Kernels are
+//! `#[target_feature] unsafe fn`s; this module is the only place that detects
+//! CPU features ([`CpuFeatures`]) and calls them. A [`CpuKernel`] value exists
+//! only for a kernel the running CPU supports, so [`CpuKernel::scan`] is safe.
+//! [`CpuKernel::best`] picks the fastest by a short measurement at run time
+//! ([`Calibration`]), not by a fixed order.
 
 pub(crate) mod lanes;
 pub mod scalar;
