@@ -14,7 +14,10 @@ use crate::sha256::{CpuKernel, NoncePrecomp};
 /// A multiple of every kernel's lane count, so only a job's last item has a
 /// lane tail, which the kernels mask themselves.
 pub const CHUNK: u32 = 1 << 14;
-const _: () = assert!(CHUNK % 16 == 0, "CHUNK must be a multiple of every kernel's lanes");
+const _: () = assert!(
+    CHUNK.is_multiple_of(16),
+    "CHUNK must be a multiple of every kernel's lanes"
+);
 
 /// Searches a nonce range with a CPU kernel on a rayon thread pool.
 #[derive(Debug)]

@@ -301,9 +301,9 @@ impl CpuKernelKind {
             CpuKernelKind::Scalar => 1,
             CpuKernelKind::Avx2 => 8,
             CpuKernelKind::Avx512 => 16,
-            CpuKernelKind::ShaNi => 2,
+            CpuKernelKind::ShaNi => x86_sha_interleave(),
             CpuKernelKind::Neon => 4,
-            CpuKernelKind::ArmSha2 => 2,
+            CpuKernelKind::ArmSha2 => arm_sha2_interleave(),
         }
     }
 
@@ -318,6 +318,22 @@ impl CpuKernelKind {
             CpuKernelKind::ArmSha2 => features.neon && features.arm_sha2,
         }
     }
+}
+
+/// Nonces the SHA-NI kernel interleaves (4 where it is not built).
+const fn x86_sha_interleave() -> u32 {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    return x86_sha::INTERLEAVE as u32;
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+    4
+}
+
+/// Nonces the ARMv8 SHA-2 kernel interleaves (2 where it is not built).
+const fn arm_sha2_interleave() -> u32 {
+    #[cfg(target_arch = "aarch64")]
+    return aarch64_sha2::INTERLEAVE as u32;
+    #[cfg(not(target_arch = "aarch64"))]
+    2
 }
 
 impl fmt::Display for CpuKernelKind {

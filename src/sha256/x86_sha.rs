@@ -18,8 +18,10 @@ use std::arch::x86_64::*;
 use super::lanes::{KW1, KW2, LaneConsts, unroll};
 use super::{BLOCK2_PAD, H0, HASH2_PAD, K, NoncePrecomp};
 
-/// Nonces interleaved by the kernel the dispatcher runs.
-pub const INTERLEAVE: usize = 2;
+/// Nonces interleaved by the kernel the dispatcher runs. Measured on an AMD
+/// EPYC (Zen 4) host, single thread: 2 nonces 28.7 MH/s, 3 29.5, 4 30.2,
+/// 8 25 (spills); see `docs/bench-cpu.md`.
+pub const INTERLEAVE: usize = 4;
 
 type V = __m128i;
 
@@ -92,8 +94,12 @@ impl ShaConsts {
 }
 
 /// `H7` of SHA-256d for `N` nonces `n` (byte-swapped message words), side by side.
+///
+/// Not inlined: inlined into the scan loop, the register allocator spilled
+/// the interleaved states and the kernel ran at 18 MH/s instead of 29-30
+/// (same host as above).
 #[target_feature(enable = "sha,sse4.1")]
-#[inline]
+#[inline(never)]
 fn sha256d_h7<const N: usize>(c: &ShaConsts, n: [u32; N]) -> [u32; N] {
     // ---- First hash, second block, from round 4 ----
     let mut abef = [c.abef3; N];
