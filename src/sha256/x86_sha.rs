@@ -19,8 +19,8 @@ use super::lanes::{KW1, KW2, LaneConsts, unroll};
 use super::{BLOCK2_PAD, H0, HASH2_PAD, K, NoncePrecomp};
 
 /// Nonces interleaved by the kernel the dispatcher runs. Measured on an AMD
-/// EPYC (Zen 4) host, single thread: 2 nonces 28.7 MH/s, 3 29.5, 4 30.2,
-/// 8 25 (spills); see `docs/bench-cpu.md`.
+/// EPYC (Zen 4) host, single thread: 2 nonces 28.1-28.8 MH/s, 3 29.1-29.9,
+/// 4 29.6-30.6, 8 no better; see `docs/bench-cpu.md`.
 pub const INTERLEAVE: usize = 4;
 
 type V = __m128i;
