@@ -36,15 +36,15 @@ pub(crate) mod lanes;
 pub mod scalar;
 
 #[cfg(target_arch = "aarch64")]
-pub mod aarch64_neon;
+mod aarch64_neon;
 #[cfg(target_arch = "aarch64")]
-pub mod aarch64_sha2;
+mod aarch64_sha2;
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-pub mod x86_avx2;
+mod x86_avx2;
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-pub mod x86_avx512;
+mod x86_avx512;
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-pub mod x86_sha;
+mod x86_sha;
 
 use std::fmt;
 use std::str::FromStr;
