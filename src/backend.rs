@@ -7,7 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::search::{CpuEngine, Engine, SearchError};
-use crate::sha256::{CpuFeatures, CpuKernel};
+use crate::sha256::{CpuFeatures, CpuKernel, CpuKernelKind};
 
 /// Errors from choosing or opening a backend.
 #[derive(Debug, thiserror::Error)]
@@ -22,10 +22,14 @@ pub enum BackendError {
         expected: String,
     },
     /// A CPU kernel this CPU cannot run.
-    #[error("backend {name:?} needs CPU features this machine lacks (found: {found})")]
+    #[error(
+        "backend {name:?} needs CPU features this machine lacks: it needs {needs}, found: {found}"
+    )]
     Unsupported {
         /// The backend.
         name: String,
+        /// The features it needs.
+        needs: String,
         /// The features the CPU has.
         found: String,
     },
@@ -42,15 +46,15 @@ pub enum BackendChoice {
     Auto,
     /// The fastest CPU kernel.
     Cpu,
-    /// One CPU kernel.
-    Kernel(CpuKernel),
+    /// One CPU kernel (checked against the CPU when opened).
+    Kernel(CpuKernelKind),
 }
 
 impl BackendChoice {
     /// Every accepted name, for help and error texts.
     pub fn names() -> Vec<&'static str> {
         let mut names = vec!["auto", "cpu"];
-        names.extend(CpuKernel::ALL.iter().map(|k| k.name()));
+        names.extend(CpuKernelKind::ALL.iter().map(|k| k.name()));
         names
     }
 }
@@ -61,11 +65,10 @@ impl FromStr for BackendChoice {
         match s {
             "auto" => Ok(BackendChoice::Auto),
             "cpu" => Ok(BackendChoice::Cpu),
-            _ => CpuKernel::ALL
-                .iter()
-                .find(|k| k.name() == s)
-                .map(|&k| BackendChoice::Kernel(k))
-                .ok_or_else(|| BackendError::Unknown {
+            _ => s
+                .parse::<CpuKernelKind>()
+                .map(BackendChoice::Kernel)
+                .map_err(|_| BackendError::Unknown {
                     name: s.to_string(),
                     expected: BackendChoice::names().join(", "),
                 }),
@@ -106,16 +109,18 @@ pub struct Opened {
 pub fn open(choice: BackendChoice, options: &EngineOptions) -> Result<Opened, BackendError> {
     let kernel = match choice {
         BackendChoice::Auto | BackendChoice::Cpu => CpuKernel::best(),
-        BackendChoice::Kernel(k) => {
-            let features = CpuFeatures::detect();
-            if !k.is_supported(&features) {
-                return Err(BackendError::Unsupported {
-                    name: k.name().to_string(),
-                    found: features.names().join(", "),
-                });
+        BackendChoice::Kernel(kind) => CpuKernel::new(kind).ok_or_else(|| {
+            let found = CpuFeatures::get().names();
+            BackendError::Unsupported {
+                name: kind.name().to_string(),
+                needs: kind.required_features().to_string(),
+                found: if found.is_empty() {
+                    "none".to_string()
+                } else {
+                    found.join(", ")
+                },
             }
-            k
-        }
+        })?,
     };
     let engine = CpuEngine::new(kernel, options.threads)?;
     Ok(Opened {

@@ -138,7 +138,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let choices: Vec<BackendChoice> = if args.backend == "all" {
         CpuKernel::available()
             .into_iter()
-            .map(BackendChoice::Kernel)
+            .map(|k| BackendChoice::Kernel(k.kind()))
             .collect()
     } else {
         vec![

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use hashwatt::report::machine::Machine;
-use hashwatt::sha256::CpuKernel;
+use hashwatt::sha256::{CpuKernel, CpuKernelKind};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -18,11 +18,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .into_iter()
         .map(CpuKernel::name)
         .collect();
-    let best = CpuKernel::best().name();
+    let calibration = CpuKernel::calibration();
+    let best = calibration.best.name();
     let mut out = std::io::stdout().lock();
     if args.json {
-        let value =
-            serde_json::json!({ "machine": machine, "cpu_backends": kernels, "cpu_best": best });
+        let value = serde_json::json!({
+            "machine": machine,
+            "cpu_backends": kernels,
+            "cpu_best": best,
+            "cpu_calibration": calibration.speeds,
+        });
         writeln!(out, "{value}")?;
     } else {
         writeln!(
@@ -40,6 +45,30 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             }
         )?;
         writeln!(out, "  backends: {} (cpu = {best})", kernels.join(", "))?;
+        writeln!(out, "  calibration (1 thread, a few ms each, best of 5):")?;
+        for s in &calibration.speeds {
+            let mark = if s.kernel == calibration.best {
+                "  <- cpu"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "    {:<9} {:>8.2} MH/s{mark}",
+                s.kernel.name(),
+                s.hashrate / 1e6
+            )?;
+        }
+        for &kind in CpuKernelKind::ALL {
+            if CpuKernel::new(kind).is_none() {
+                writeln!(
+                    out,
+                    "    {:<9} unavailable (needs {})",
+                    kind.name(),
+                    kind.required_features()
+                )?;
+            }
+        }
     }
     Ok(())
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Cross-builds hashwatt for aarch64-unknown-linux-gnu and runs the CPU kernel
+# tests (and the library's unit tests) under qemu-user, so the NEON and ARMv8
+# SHA-2 kernels are really executed. Runs as root in CI (Debian/Ubuntu).
+#
+# The linker and runner come from .cargo/config.toml. qemu's `max` CPU model
+# has NEON and the SHA-2 extension; HASHWATT_REQUIRE_KERNELS makes a missing
+# kernel fail the tests instead of being skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt-get update -qq
+apt-get install -y -qq qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross >/dev/null
+rustup target add aarch64-unknown-linux-gnu
+
+export QEMU_CPU="${QEMU_CPU:-max}"
+export HASHWATT_REQUIRE_KERNELS="${HASHWATT_REQUIRE_KERNELS:-neon,arm-sha2}"
+target=aarch64-unknown-linux-gnu
+
+cargo test --release --target "$target" --test cpu_backends
+cargo test --release --target "$target" --lib

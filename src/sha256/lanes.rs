@@ -1,0 +1,302 @@
+//! The SHA-256d nonce path shared by the lane-parallel kernels (AVX-512,
+//! AVX2, NEON): one nonce per vector lane, the same rounds as
+//! [`super::scalar::sha256d_h7`], with more of the constant work folded.
+//!
+//! Each backend file defines the primitive operations on its vector type
+//! (`splat`, `add`, `ch`, `maj`, `big_sigma0`, `big_sigma1`, `sigma0`,
+//! `sigma1`, each a `#[target_feature]` function) and expands
+//! [`sha256d_h7_lanes!`] inside its own `#[target_feature]` function, so the
+//! round code below is written once and reads like FIPS 180-4.
+//!
+//! What is folded, beyond the scalar path's tricks:
+//! - round 3's `T2` (its `a`, `b`, `c` are per-job constants), so the state
+//!   after round 3 is two additions of the nonce word;
+//! - the zero and padding words in the first hash's schedule `W20..=W33`,
+//!   and in the second hash's schedule `W16..=W31`;
+//! - the second hash's round 0, whose state is the constant `H0`;
+//! - after round 56 of the second hash only `e` is needed, so rounds
+//!   57..=60 compute `T1` only (the compiler drops the unused `T2`s).
+
+use super::scalar::{big_sigma0, big_sigma1, ch, maj, sigma0, sigma1};
+use super::{BLOCK2_PAD, H0, HASH2_PAD, K, NoncePrecomp};
+
+/// Per-job scalar constants of the lane kernels, derived from [`NoncePrecomp`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LaneConsts {
+    /// The midstate, added to the first hash's result.
+    pub midstate: [u32; 8],
+    /// State after round 2 of the second block.
+    pub state3: [u32; 8],
+    /// Second-block words 0..=2.
+    pub w: [u32; 3],
+    /// Round 3: `a = nonce + a3`, `e = nonce + e3`.
+    pub a3: u32,
+    /// See `a3`.
+    pub e3: u32,
+    /// `h + K[4] + W[4]` of round 4 (`h` is a per-job constant there).
+    pub hkw4: u32,
+    /// First hash W16, W17 (constant), bases of W18 and W19.
+    pub w16: u32,
+    /// See `w16`.
+    pub w17: u32,
+    /// See `w16`.
+    pub w18_base: u32,
+    /// See `w16`.
+    pub w19_base: u32,
+    /// Constant parts of first-hash W30, W31, W32, W33.
+    pub c30: u32,
+    /// See `c30`.
+    pub c31: u32,
+    /// See `c30`.
+    pub c32: u32,
+    /// See `c30`.
+    pub c33: u32,
+    /// The target's top word.
+    pub target_top: u32,
+}
+
+/// `K[t] + W[t]` of the first hash's rounds 4..=15 (padding words).
+pub(crate) const KW1: [u32; 16] = {
+    let mut kw = [0u32; 16];
+    let mut t = 4;
+    while t < 16 {
+        kw[t] = K[t].wrapping_add(BLOCK2_PAD[t - 4]);
+        t += 1;
+    }
+    kw
+};
+
+/// `K[t] + W[t]` of the second hash's rounds 8..=15 (padding words).
+pub(crate) const KW2: [u32; 16] = {
+    let mut kw = [0u32; 16];
+    let mut t = 8;
+    while t < 16 {
+        kw[t] = K[t].wrapping_add(HASH2_PAD[t - 8]);
+        t += 1;
+    }
+    kw
+};
+
+/// Constant parts of the second hash's schedule and its round 0.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SecondConsts {
+    /// Round 0: `a = W0 + r0_a`, `e = W0 + r0_e`.
+    pub r0_a: u32,
+    /// See `r0_a`.
+    pub r0_e: u32,
+    /// σ1(W15) = σ1(256), part of W17.
+    pub c17: u32,
+    /// σ0(W8) = σ0(0x80000000), part of W23.
+    pub c23: u32,
+    /// σ0(W15) = σ0(256), part of W30.
+    pub c30: u32,
+}
+
+impl SecondConsts {
+    /// The constants (cheap; computed per scan call).
+    #[inline]
+    pub fn new() -> Self {
+        let [a, b, c, d, e, f, g, h] = H0;
+        let t1 = h
+            .wrapping_add(big_sigma1(e))
+            .wrapping_add(ch(e, f, g))
+            .wrapping_add(K[0]);
+        let t2 = big_sigma0(a).wrapping_add(maj(a, b, c));
+        SecondConsts {
+            r0_a: t1.wrapping_add(t2),
+            r0_e: t1.wrapping_add(d),
+            c17: sigma1(HASH2_PAD[7]),
+            c23: sigma0(HASH2_PAD[0]),
+            c30: sigma0(HASH2_PAD[7]),
+        }
+    }
+}
+
+impl LaneConsts {
+    /// Folds the per-job constants of `pre`.
+    #[inline]
+    pub fn new(pre: &NoncePrecomp) -> Self {
+        let [a, b, c, d, _, _, g, _] = pre.state3;
+        let t2 = big_sigma0(a).wrapping_add(maj(a, b, c));
+        LaneConsts {
+            midstate: pre.midstate,
+            state3: pre.state3,
+            w: pre.w,
+            a3: pre.t1_base3.wrapping_add(t2),
+            e3: pre.t1_base3.wrapping_add(d),
+            hkw4: g.wrapping_add(KW1[4]),
+            w16: pre.w16,
+            w17: pre.w17,
+            w18_base: pre.w18_base,
+            w19_base: pre.w19_base,
+            c30: sigma0(BLOCK2_PAD[11]),
+            c31: sigma0(pre.w16).wrapping_add(BLOCK2_PAD[11]),
+            c32: sigma0(pre.w17).wrapping_add(pre.w16),
+            c33: pre.w17,
+            target_top: pre.target_top,
+        }
+    }
+}
+
+/// Expands `{ body }` once per listed value of the constant `$t`.
+macro_rules! unroll {
+    ($t:ident in [$($i:literal),* $(,)?] $body:block) => {
+        $( { const $t: usize = $i; $body } )*
+    };
+}
+pub(crate) use unroll;
+
+/// One SHA-256 round on `[a..h]` with `kw = K[t] + W[t]`, using the
+/// primitives in scope at the expansion site.
+macro_rules! round {
+    ($s:ident, $kw:expr) => {{
+        let [a, b, c, d, e, f, g, h] = $s;
+        let t1 = add(add(h, $kw), add(big_sigma1(e), ch(e, f, g)));
+        let t2 = add(big_sigma0(a), maj(a, b, c));
+        $s = [add(t1, t2), a, b, c, add(d, t1), e, f, g];
+    }};
+}
+pub(crate) use round;
+
+/// `W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16]` on a 64-word array.
+macro_rules! schedule {
+    ($w:ident, $t:expr) => {
+        $w[$t] = add(
+            add(sigma1($w[$t - 2]), $w[$t - 7]),
+            add(sigma0($w[$t - 15]), $w[$t - 16]),
+        )
+    };
+}
+pub(crate) use schedule;
+
+/// The final `H7` of SHA-256d for one nonce per lane.
+///
+/// `$c` is a `&LaneConsts`, `$c2` a `&SecondConsts`, `$n` the byte-swapped
+/// nonce words (the message word `W3`). Expands to an expression of the
+/// vector type; the primitives must be in scope.
+macro_rules! sha256d_h7_lanes {
+    ($c:expr, $c2:expr, $n:expr) => {{
+        use $crate::sha256::K;
+        use $crate::sha256::lanes::{KW1, KW2, round, schedule, unroll};
+        let c: &$crate::sha256::lanes::LaneConsts = $c;
+        let c2: &$crate::sha256::lanes::SecondConsts = $c2;
+        let n = $n;
+
+        // ---- First hash, second block, from round 3 ----
+        let s3 = c.state3;
+        let mut s = [
+            add(n, splat(c.a3)),
+            splat(s3[0]),
+            splat(s3[1]),
+            splat(s3[2]),
+            add(n, splat(c.e3)),
+            splat(s3[4]),
+            splat(s3[5]),
+            splat(s3[6]),
+        ];
+        // Round 4: its `h` is the constant `g` of state3, folded into `hkw4`.
+        {
+            let [a, b, cc, d, e, f, g, _] = s;
+            let t1 = add(splat(c.hkw4), add(big_sigma1(e), ch(e, f, g)));
+            let t2 = add(big_sigma0(a), maj(a, b, cc));
+            s = [add(t1, t2), a, b, cc, add(d, t1), e, f, g];
+        }
+        // Rounds 5..=15: padding words, K + W folded.
+        unroll!(T in [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] {
+            round!(s, splat(KW1[T]));
+        });
+        // Schedule words that depend on the nonce; zero words dropped.
+        let mut w = [splat(0); 64];
+        w[16] = splat(c.w16);
+        w[17] = splat(c.w17);
+        w[18] = add(splat(c.w18_base), sigma0(n));
+        w[19] = add(splat(c.w19_base), n);
+        w[20] = add(sigma1(w[18]), splat($crate::sha256::BLOCK2_PAD[0]));
+        w[21] = sigma1(w[19]);
+        w[22] = add(sigma1(w[20]), splat($crate::sha256::BLOCK2_PAD[11]));
+        round!(s, splat(K[16].wrapping_add(c.w16)));
+        round!(s, splat(K[17].wrapping_add(c.w17)));
+        unroll!(T in [18, 19, 20, 21, 22] {
+            round!(s, add(splat(K[T]), w[T]));
+        });
+        unroll!(T in [23, 24, 25, 26, 27, 28, 29] {
+            w[T] = add(sigma1(w[T - 2]), w[T - 7]);
+            round!(s, add(splat(K[T]), w[T]));
+        });
+        w[30] = add(add(sigma1(w[28]), w[23]), splat(c.c30));
+        round!(s, add(splat(K[30]), w[30]));
+        w[31] = add(add(sigma1(w[29]), w[24]), splat(c.c31));
+        round!(s, add(splat(K[31]), w[31]));
+        w[32] = add(add(sigma1(w[30]), w[25]), splat(c.c32));
+        round!(s, add(splat(K[32]), w[32]));
+        w[33] = add(add(sigma1(w[31]), w[26]), add(sigma0(w[18]), splat(c.c33)));
+        round!(s, add(splat(K[33]), w[33]));
+        unroll!(T in [34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48,
+                      49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63] {
+            schedule!(w, T);
+            round!(s, add(splat(K[T]), w[T]));
+        });
+
+        // ---- Second hash: W0..=W7 are the first hash, W8..=W15 padding ----
+        let mut x = [splat(0); 64];
+        unroll!(I in [0, 1, 2, 3, 4, 5, 6, 7] {
+            x[I] = add(s[I], splat(c.midstate[I]));
+        });
+        let h0 = $crate::sha256::H0;
+        let mut s = [
+            add(x[0], splat(c2.r0_a)),
+            splat(h0[0]),
+            splat(h0[1]),
+            splat(h0[2]),
+            add(x[0], splat(c2.r0_e)),
+            splat(h0[4]),
+            splat(h0[5]),
+            splat(h0[6]),
+        ];
+        unroll!(T in [1, 2, 3, 4, 5, 6, 7] {
+            round!(s, add(splat(K[T]), x[T]));
+        });
+        unroll!(T in [8, 9, 10, 11, 12, 13, 14, 15] {
+            round!(s, splat(KW2[T]));
+        });
+        x[16] = add(sigma0(x[1]), x[0]);
+        round!(s, add(splat(K[16]), x[16]));
+        x[17] = add(add(sigma0(x[2]), x[1]), splat(c2.c17));
+        round!(s, add(splat(K[17]), x[17]));
+        unroll!(T in [18, 19, 20, 21] {
+            x[T] = add(add(sigma1(x[T - 2]), sigma0(x[T - 15])), x[T - 16]);
+            round!(s, add(splat(K[T]), x[T]));
+        });
+        x[22] = add(
+            add(sigma1(x[20]), sigma0(x[7])),
+            add(x[6], splat($crate::sha256::HASH2_PAD[7])),
+        );
+        round!(s, add(splat(K[22]), x[22]));
+        x[23] = add(add(sigma1(x[21]), x[16]), add(x[7], splat(c2.c23)));
+        round!(s, add(splat(K[23]), x[23]));
+        x[24] = add(add(sigma1(x[22]), x[17]), splat($crate::sha256::HASH2_PAD[0]));
+        round!(s, add(splat(K[24]), x[24]));
+        unroll!(T in [25, 26, 27, 28, 29] {
+            x[T] = add(sigma1(x[T - 2]), x[T - 7]);
+            round!(s, add(splat(K[T]), x[T]));
+        });
+        x[30] = add(add(sigma1(x[28]), x[23]), splat(c2.c30));
+        round!(s, add(splat(K[30]), x[30]));
+        x[31] = add(
+            add(sigma1(x[29]), x[24]),
+            add(sigma0(x[16]), splat($crate::sha256::HASH2_PAD[7])),
+        );
+        round!(s, add(splat(K[31]), x[31]));
+        unroll!(T in [32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
+                      48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59] {
+            schedule!(x, T);
+            round!(s, add(splat(K[T]), x[T]));
+        });
+        // Round 60 only needs its new `e`, which is `h` after round 63.
+        schedule!(x, 60);
+        let [_, _, _, d, e, f, g, h] = s;
+        let t1 = add(add(h, add(splat(K[60]), x[60])), add(big_sigma1(e), ch(e, f, g)));
+        add(splat(h0[7]), add(d, t1))
+    }};
+}
+pub(crate) use sha256d_h7_lanes;
