@@ -6,6 +6,7 @@
 //! - [`header`] and [`pow`]: block headers, hashes and targets (rust-bitcoin's names);
 //! - [`sha256`]: SHA-256d kernels (one file per backend) and the run-time dispatcher;
 //! - [`search`]: jobs, hits, cancellation and the backend-neutral [`search::Engine`];
+//! - [`gpu`]: the WGSL compute-shader engine (wgpu) and adapter choice;
 //! - [`backend`]: `--backend` names and opening engines;
 //! - [`bench`]: the benchmark harness;
 //! - [`report`]: machine descriptions and report outputs.
@@ -29,6 +30,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod gpu;
 pub mod header;
 pub mod pow;
 pub mod report;

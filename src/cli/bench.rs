@@ -16,6 +16,9 @@ pub struct Args {
     /// Seconds to run each backend.
     #[arg(long, default_value_t = 5.0)]
     seconds: f64,
+    /// GPU adapter: an index or part of a name from `hashwatt devices` [default: the best].
+    #[arg(long, value_name = "NAME|INDEX")]
+    adapter: Option<String>,
     /// CPU worker threads [default: one per core].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     threads: Option<u32>,
@@ -32,15 +35,21 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         );
     }
     let choices: Vec<BackendChoice> = if args.backend == "all" {
-        CpuKernel::available()
+        let mut all: Vec<BackendChoice> = CpuKernel::available()
             .into_iter()
             .map(BackendChoice::Kernel)
-            .collect()
+            .collect();
+        if !hashwatt::gpu::adapter::adapters().is_empty() {
+            all.push(BackendChoice::Gpu);
+        }
+        all
     } else {
         vec![args.backend.parse()?]
     };
     let options = EngineOptions {
         threads: args.threads.map(|t| t as usize),
+        adapter: args.adapter.clone(),
+        ..EngineOptions::default()
     };
     let mut results: Vec<BenchResult> = Vec::new();
     for choice in choices {

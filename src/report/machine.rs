@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::gpu::GpuAdapterInfo;
 use crate::sha256::CpuFeatures;
 
 /// The machine a report comes from.
@@ -17,6 +18,9 @@ pub struct Machine {
     pub os: String,
     /// hashwatt version.
     pub hashwatt_version: String,
+    /// GPU adapters wgpu found (software ones included, marked as such).
+    #[serde(default)]
+    pub gpu_adapters: Vec<GpuAdapterInfo>,
 }
 
 impl Machine {
@@ -32,6 +36,7 @@ impl Machine {
             logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             hashwatt_version: env!("CARGO_PKG_VERSION").to_string(),
+            gpu_adapters: crate::gpu::adapter::adapters().to_vec(),
         }
     }
 }
