@@ -196,16 +196,19 @@ pub struct Tuning {
 impl Tuning {
     /// Defaults for an adapter, clamped to the device's limits.
     ///
-    /// GPUs: 256 invocations (8 warps of 32, 4 wavefronts of 64) and 4 nonces
-    /// each; the kernel is pure 32-bit integer work with no shared memory, so
-    /// occupancy only needs enough warps per SM to hide the ALU latency.
-    /// Software adapters (lavapipe runs a workgroup as SIMD loops on one CPU
-    /// thread): 64 invocations, 4 nonces, which measured fastest here.
+    /// Hardware GPUs: 256 invocations (8 warps of 32, 4 wavefronts of 64) and
+    /// 4 nonces each. The kernel is pure 32-bit integer work with no shared
+    /// memory, so a workgroup only needs enough warps to hide ALU latency; this
+    /// is a reasoned starting point, not yet measured on a data-centre GPU
+    /// (`benches/gpu.rs` compares the alternatives).
+    /// Software adapters (lavapipe runs each workgroup as SIMD loops on one CPU
+    /// thread, so per-workgroup overhead matters): 256 invocations, 16 nonces,
+    /// the fastest of the `benches/gpu.rs` variants on lavapipe here.
     pub fn for_adapter(info: &wgpu::AdapterInfo, limits: &wgpu::Limits) -> Tuning {
-        let workgroup_size = if is_software(info) { 64 } else { 256 };
+        let nonces_per_invocation = if is_software(info) { 16 } else { 4 };
         Tuning {
-            workgroup_size,
-            nonces_per_invocation: 4,
+            workgroup_size: 256,
+            nonces_per_invocation,
         }
         .clamped(limits)
     }

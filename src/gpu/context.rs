@@ -316,6 +316,23 @@ impl GpuContext {
         })
     }
 
+    /// Waits up to `timeout` for a batch to finish: `true` if it did.
+    ///
+    /// # Errors
+    /// [`GpuError::Poll`] if waiting fails for another reason than the timeout.
+    pub fn wait(&self, pending: &Pending, timeout: std::time::Duration) -> Result<bool, GpuError> {
+        match self.device.poll(wgpu::PollType::Wait {
+            submission_index: Some(pending.submission.clone()),
+            timeout: Some(timeout),
+        }) {
+            Ok(_) => Ok(true),
+            Err(wgpu::PollError::Timeout) => Ok(false),
+            Err(e) => Err(GpuError::Poll {
+                reason: e.to_string(),
+            }),
+        }
+    }
+
     /// Waits for a batch and reads its candidates.
     ///
     /// # Errors
@@ -348,17 +365,23 @@ impl GpuContext {
         let result = s
             .readback
             .get_mapped_range(..)
-            .map(|view| {
-                let words: &[u32] = bytemuck::cast_slice(&view);
-                let count = words[0];
-                let stored = (count as usize).min(self.hit_capacity as usize);
-                Readback {
-                    count,
-                    nonces: words[1..1 + stored].to_vec(),
-                }
-            })
             .map_err(|e| GpuError::Map {
                 reason: e.to_string(),
+            })
+            .and_then(|view| {
+                let words: &[u32] = bytemuck::try_cast_slice(&view).map_err(|e| GpuError::Map {
+                    reason: format!("readback buffer is not a u32 array: {e}"),
+                })?;
+                let Some((&count, stored)) = words.split_first() else {
+                    return Err(GpuError::Map {
+                        reason: "empty readback buffer".into(),
+                    });
+                };
+                let n = (count as usize).min(stored.len());
+                Ok(Readback {
+                    count,
+                    nonces: stored[..n].to_vec(),
+                })
             });
         s.readback.unmap();
         result

@@ -2,12 +2,18 @@
 //!
 //! A search cuts the job into batches sized so that each takes about
 //! [`GpuOptions::batch_time`] on the GPU, measured from the completion times of
-//! earlier batches (the size carries over from one search to the next). Two
-//! batches are in flight: while the host reads batch N, batch N + 1 already runs,
-//! so the GPU does not wait on the host. Cancellation is checked before every
-//! submission; after it fires, the (at most two) batches in flight finish and
-//! their hits are reported, so a search returns within about one to two batch
-//! times and no hit in the searched part is missing.
+//! earlier batches (the size carries over from one search to the next).
+//!
+//! Double buffering: batch N + 1 is submitted before batch N is read, so the
+//! GPU does not wait on the host. It is submitted when about a quarter of batch
+//! N is left (an estimate from the measured rate; the wait is a timed
+//! `device.poll`), which is ample time to queue it (tens of microseconds) and
+//! keeps the queued work small. Cancellation is checked before every
+//! submission; once it fires nothing new is queued, the batches in flight
+//! finish and their hits are reported, so no hit in the searched part is
+//! missing. A cancel in the first three quarters of a batch returns when that
+//! batch ends; one in the last quarter also waits for the queued batch: at most
+//! about 1.25 batch times, on average about half of one.
 //!
 //! Every candidate is re-checked with [`Job::verify`]. A batch whose hit buffer
 //! overflowed is searched again on the CPU with the scalar kernel.
@@ -34,6 +40,8 @@ pub struct GpuEngine {
     batch_time: Duration,
     /// Current batch size in nonces, adapted from measured batch times.
     batch_nonces: AtomicU64,
+    /// Last measured rate in nonces per second (`f64` bits; 0: not yet measured).
+    rate: AtomicU64,
     /// Set by the device-lost callback when this engine owns the device.
     lost: Arc<Mutex<Option<String>>>,
 }
@@ -125,6 +133,7 @@ impl GpuEngine {
             info,
             batch_time: options.batch_time,
             batch_nonces: AtomicU64::new(first),
+            rate: AtomicU64::new(0),
             lost: Arc::default(),
         })
     }
@@ -159,13 +168,21 @@ impl GpuEngine {
         }
     }
 
-    /// The batch size that takes `batch_time` at `nonces` per `elapsed`,
+    /// Records a measured batch (`nonces` in `elapsed`) and returns the new
+    /// batch size: the one that takes `batch_time` at the measured rate,
     /// moving at most 4x per step and kept to whole workgroups.
     fn adapt(&self, current: u64, nonces: u64, elapsed: Duration, per_group: u64) -> u64 {
-        let secs = elapsed.as_secs_f64().max(1e-6);
-        let ideal = nonces as f64 / secs * self.batch_time.as_secs_f64();
+        let rate = nonces as f64 / elapsed.as_secs_f64().max(1e-6);
+        self.rate.store(rate.to_bits(), Ordering::Relaxed);
+        let ideal = rate * self.batch_time.as_secs_f64();
         let next = (ideal as u64).clamp(current / 4, current.saturating_mul(4));
         (next / per_group).max(1).saturating_mul(per_group).min(MAX_BATCH)
+    }
+
+    /// Expected GPU time for `nonces`, once a rate has been measured.
+    fn expected(&self, nonces: u32) -> Option<Duration> {
+        let rate = f64::from_bits(self.rate.load(Ordering::Relaxed));
+        (rate > 0.0).then(|| Duration::from_secs_f64(f64::from(nonces) / rate))
     }
 
     fn run(&self, job: &Job, cancel: &CancelToken) -> Result<SearchOutcome, GpuError> {
@@ -178,18 +195,16 @@ impl GpuEngine {
         let ctx = self.ctx.lock().map_err(|_| GpuError::Poisoned)?;
         self.check_lost()?;
         let pre = NoncePrecomp::new(&job.header, &job.target);
-        let mut params = GpuParams::new(&pre);
         let per_group = ctx.tuning().nonces_per_workgroup();
 
-        struct Batch {
-            lo: u64,
-            n: u32,
-            submitted: Instant,
-            pending: Pending,
-        }
-        let mut in_flight: VecDeque<Batch> = VecDeque::with_capacity(SLOTS);
-        let mut next = u64::from(job.start);
-        let mut seq = 0usize;
+        let mut search = Search {
+            ctx: &ctx,
+            params: GpuParams::new(&pre),
+            in_flight: VecDeque::with_capacity(SLOTS),
+            next: u64::from(job.start),
+            end,
+            seq: 0,
+        };
         let mut hits: Vec<Hit> = Vec::new();
         let mut hashes = 0u64;
         let mut last_done: Option<Instant> = None;
@@ -197,22 +212,32 @@ impl GpuEngine {
 
         let result = (|| -> Result<(), GpuError> {
             loop {
-                while in_flight.len() < SLOTS && next < end && !cancel.is_cancelled() {
-                    let size = self.batch_nonces.load(Ordering::Relaxed);
-                    let n = size.min(end - next) as u32;
-                    params.base = next as u32;
-                    params.count = n;
-                    let pending = ctx.submit(seq, &params)?;
-                    seq = seq.wrapping_add(1);
-                    in_flight.push_back(Batch {
-                        lo: next,
-                        n,
-                        submitted: Instant::now(),
-                        pending,
-                    });
-                    next += u64::from(n);
+                if search.in_flight.is_empty() {
+                    if search.next >= end || cancel.is_cancelled() {
+                        return Ok(());
+                    }
+                    search.submit(self.batch_nonces())?;
                 }
-                let Some(batch) = in_flight.pop_front() else {
+                // Double buffering: queue the next batch before reading this
+                // one, so the GPU never waits on the host. It is queued late,
+                // when about a quarter of the running batch is left, so that
+                // a cancellation in the first three quarters stops after the
+                // running batch alone (see the module docs).
+                if search.in_flight.len() < SLOTS && search.next < end && !cancel.is_cancelled() {
+                    let head = &search.in_flight[0];
+                    let ran_from = last_done.map_or(head.submitted, |t| t.max(head.submitted));
+                    if let Some(expected) = self.expected(head.n) {
+                        let queue_at = ran_from + expected.mul_f64(0.75);
+                        let now = Instant::now();
+                        if queue_at > now {
+                            ctx.wait(&head.pending, queue_at - now)?;
+                        }
+                    }
+                    if !cancel.is_cancelled() {
+                        search.submit(self.batch_nonces())?;
+                    }
+                }
+                let Some(batch) = search.in_flight.pop_front() else {
                     return Ok(());
                 };
                 let readback = ctx.collect(batch.pending)?;
@@ -223,19 +248,18 @@ impl GpuEngine {
                 // (or from its submission, if the queue was idle).
                 let ran_from = last_done.map_or(batch.submitted, |t| t.max(batch.submitted));
                 last_done = Some(done);
-                let size = self.batch_nonces.load(Ordering::Relaxed);
+                let size = self.batch_nonces();
                 if u64::from(batch.n) * 2 >= size {
                     let adapted = self.adapt(size, u64::from(batch.n), done - ran_from, per_group);
                     self.batch_nonces.store(adapted, Ordering::Relaxed);
                 }
 
-                let lo = batch.lo as u32;
                 let range = batch.lo..batch.lo + u64::from(batch.n);
                 if readback.overflowed() {
                     // More candidates than the buffer holds: search this batch
                     // again on the CPU so none is lost.
                     candidates.clear();
-                    scalar::scan(&pre, lo, batch.n, &mut candidates);
+                    scalar::scan(&pre, batch.lo as u32, batch.n, &mut candidates);
                     hits.extend(candidates.iter().filter_map(|&n| job.verify(n)));
                 } else {
                     hits.extend(
@@ -251,7 +275,7 @@ impl GpuEngine {
         })();
         if let Err(e) = result {
             // Leave no readback buffer mapped or pending for the next search.
-            for batch in in_flight.drain(..) {
+            for batch in search.in_flight.drain(..) {
                 let _ = ctx.collect(batch.pending);
             }
             return Err(e);
@@ -266,6 +290,43 @@ impl GpuEngine {
                 cancelled: hashes < job.count,
             },
         })
+    }
+}
+
+/// A batch on the GPU.
+struct Batch {
+    lo: u64,
+    n: u32,
+    submitted: Instant,
+    pending: Pending,
+}
+
+/// The submission side of one search.
+struct Search<'a> {
+    ctx: &'a GpuContext,
+    params: GpuParams,
+    in_flight: VecDeque<Batch>,
+    next: u64,
+    end: u64,
+    seq: usize,
+}
+
+impl Search<'_> {
+    /// Queues the next batch of up to `size` nonces.
+    fn submit(&mut self, size: u64) -> Result<(), GpuError> {
+        let n = size.min(self.end - self.next).min(MAX_BATCH) as u32;
+        self.params.base = self.next as u32;
+        self.params.count = n;
+        let pending = self.ctx.submit(self.seq, &self.params)?;
+        self.seq = self.seq.wrapping_add(1);
+        self.in_flight.push_back(Batch {
+            lo: self.next,
+            n,
+            submitted: Instant::now(),
+            pending,
+        });
+        self.next += u64::from(n);
+        Ok(())
     }
 }
 
