@@ -86,7 +86,10 @@ fn cancel_latency(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(10));
     group.warm_up_time(Duration::from_millis(500));
     group.bench_function(
-        BenchmarkId::new(format!("gpu {}", engine.adapter_info().name), "cancel_latency"),
+        BenchmarkId::new(
+            format!("gpu {}", engine.adapter_info().name),
+            "cancel_latency",
+        ),
         |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;

@@ -52,10 +52,19 @@ fn check_hits(job: &Job, hits: &[Hit]) {
     for h in hits {
         let oracle = sha256d(&job.header.with_nonce(h.nonce).to_bytes());
         assert_eq!(h.hash.0, oracle, "nonce {}", h.nonce);
-        assert!(job.target.is_met_by(h.hash), "nonce {} misses the target", h.nonce);
-        assert!(u64::from(h.nonce) >= u64::from(job.start) && u64::from(h.nonce) < job.end().unwrap());
+        assert!(
+            job.target.is_met_by(h.hash),
+            "nonce {} misses the target",
+            h.nonce
+        );
+        assert!(
+            u64::from(h.nonce) >= u64::from(job.start) && u64::from(h.nonce) < job.end().unwrap()
+        );
     }
-    assert!(hits.windows(2).all(|w| w[0].nonce < w[1].nonce), "sorted, no duplicates");
+    assert!(
+        hits.windows(2).all(|w| w[0].nonce < w[1].nonce),
+        "sorted, no duplicates"
+    );
 }
 
 /// Searches `job` on the GPU and on the CPU and asserts the same hits.
@@ -153,8 +162,13 @@ fn impossible_target_finds_nothing() {
     let Some(gpu) = shared() else { return };
     let mut rng = Rng(7);
     for _ in 0..3 {
-        let job = Job::new(rng.header(), rng.next() as u32, 50_000, Target::from_le_bytes([0; 32]))
-            .expect("job");
+        let job = Job::new(
+            rng.header(),
+            rng.next() as u32,
+            50_000,
+            Target::from_le_bytes([0; 32]),
+        )
+        .expect("job");
         let outcome = gpu.search(&job, &CancelToken::new()).expect("search");
         assert!(outcome.hits.is_empty());
         assert_eq!(outcome.stats.hashes, 50_000);
@@ -234,7 +248,10 @@ fn trusted_shader_and_other_tunings_match_cpu() {
         };
         let Some(gpu) = open(&options) else { return };
         let tuning = gpu.tuning().expect("tuning");
-        assert_eq!((tuning.workgroup_size, tuning.nonces_per_invocation), (wg, npi));
+        assert_eq!(
+            (tuning.workgroup_size, tuning.nonces_per_invocation),
+            (wg, npi)
+        );
         same_as_cpu(&gpu, &job);
     }
 }
@@ -266,7 +283,10 @@ fn cancellation_stops_a_full_range_search() {
     assert!(outcome.stats.hashes > 0 && outcome.stats.hashes < job.count);
     assert!(outcome.hits.is_empty());
     let latency = returned.saturating_duration_since(cancelled_at);
-    assert!(latency < Duration::from_secs(3), "returned {latency:?} after cancel");
+    assert!(
+        latency < Duration::from_secs(3),
+        "returned {latency:?} after cancel"
+    );
 
     // A deadline token (how `bench` stops) works the same way.
     let token = CancelToken::with_deadline(Instant::now() + Duration::from_millis(200));
@@ -289,8 +309,9 @@ fn injected_device_seam() {
     let (device, queue) =
         pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor::default()))
             .expect("device");
-    let engine = GpuEngine::from_device(&device, &queue, adapter.get_info(), &GpuOptions::default())
-        .expect("engine");
+    let engine =
+        GpuEngine::from_device(&device, &queue, adapter.get_info(), &GpuOptions::default())
+            .expect("engine");
     assert_eq!(engine.name(), "gpu");
     assert_eq!(engine.threads(), 1);
     assert_eq!(engine.device(), adapter.get_info().name);
@@ -358,7 +379,15 @@ fn cli_without_adapter_fails_for_gpu_and_falls_back_for_auto() {
     if cfg!(target_os = "macos") {
         return;
     }
-    let base = ["search", "--header", GENESIS, "--start", "2083236000", "--count", "2000"];
+    let base = [
+        "search",
+        "--header",
+        GENESIS,
+        "--start",
+        "2083236000",
+        "--count",
+        "2000",
+    ];
     let gpu = hashwatt(&[&base[..], &["--backend", "gpu"]].concat(), Some("metal"));
     assert!(!gpu.status.success());
     let err = String::from_utf8_lossy(&gpu.stderr);
@@ -379,14 +408,35 @@ fn cli_without_adapter_fails_for_gpu_and_falls_back_for_auto() {
 fn cli_gpu_search_and_adapter_flag() {
     let Some(gpu) = shared() else { return };
     let name = gpu.adapter_info().name.clone();
-    let base = ["search", "--header", GENESIS, "--start", "2083236000", "--count", "2000"];
+    let base = [
+        "search",
+        "--header",
+        GENESIS,
+        "--start",
+        "2083236000",
+        "--count",
+        "2000",
+    ];
     for adapter in ["0", name.as_str()] {
-        let out = hashwatt(&[&base[..], &["--backend", "gpu", "--adapter", adapter]].concat(), None);
+        let out = hashwatt(
+            &[&base[..], &["--backend", "gpu", "--adapter", adapter]].concat(),
+            None,
+        );
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(stdout.contains("2083236893") && stdout.contains("on gpu"), "{stdout}");
+        assert!(
+            out.status.success(),
+            "stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("2083236893") && stdout.contains("on gpu"),
+            "{stdout}"
+        );
     }
-    let out = hashwatt(&[&base[..], &["--backend", "gpu", "--adapter", "99"]].concat(), None);
+    let out = hashwatt(
+        &[&base[..], &["--backend", "gpu", "--adapter", "99"]].concat(),
+        None,
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--adapter \"99\""));
     // `auto` must not pick a software adapter over the CPU.

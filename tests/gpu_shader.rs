@@ -103,7 +103,10 @@ fn folded_constants_match_fips_180_4() {
     assert_eq!(shader_const(&module, "SSIG0_640"), scalar::sigma0(640));
     assert_eq!(shader_const(&module, "SSIG0_256"), scalar::sigma0(256));
     assert_eq!(shader_const(&module, "SSIG1_256"), scalar::sigma1(256));
-    assert_eq!(shader_const(&module, "SSIG0_PAD"), scalar::sigma0(0x8000_0000));
+    assert_eq!(
+        shader_const(&module, "SSIG0_PAD"),
+        scalar::sigma0(0x8000_0000)
+    );
     // Second hash, round 0 from H0 with W0 = 0: the shader adds W0 to both.
     let mut s = H0;
     scalar::round(&mut s, K[0]);
@@ -123,7 +126,11 @@ fn round_constants_with_folded_padding_appear_in_the_kernel() {
         K[15].wrapping_add(256),
     ];
     for v in folded {
-        assert!(SHADER.contains(&lit(v)), "missing folded constant {}", lit(v));
+        assert!(
+            SHADER.contains(&lit(v)),
+            "missing folded constant {}",
+            lit(v)
+        );
     }
     for (t, k) in K.iter().enumerate().take(15).skip(5) {
         assert!(SHADER.contains(&lit(*k)), "missing K[{t}]");

@@ -42,11 +42,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         )?;
         writeln!(out, "  backends: {} (cpu = {best})", kernels.join(", "))?;
         if machine.gpu_adapters.is_empty() {
-            writeln!(
-                out,
-                "GPU adapters: none ({})",
-                adapter::no_adapter_reason()
-            )?;
+            writeln!(out, "GPU adapters: none ({})", adapter::no_adapter_reason())?;
         } else {
             writeln!(out, "GPU adapters (backend gpu, --adapter NAME|INDEX):")?;
             for a in &machine.gpu_adapters {

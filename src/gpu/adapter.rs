@@ -52,9 +52,15 @@ impl GpuAdapterInfo {
 pub fn is_software(info: &wgpu::AdapterInfo) -> bool {
     let name = info.name.to_ascii_lowercase();
     info.device_type == wgpu::DeviceType::Cpu
-        || ["llvmpipe", "lavapipe", "softpipe", "swiftshader", "microsoft basic render"]
-            .iter()
-            .any(|s| name.contains(s))
+        || [
+            "llvmpipe",
+            "lavapipe",
+            "softpipe",
+            "swiftshader",
+            "microsoft basic render",
+        ]
+        .iter()
+        .any(|s| name.contains(s))
 }
 
 /// Preference order: discrete, integrated, virtual, other, software; then
@@ -145,9 +151,8 @@ pub fn select(adapters: &[wgpu::Adapter], spec: Option<&str>) -> Result<wgpu::Ad
         });
     }
     let infos: Vec<wgpu::AdapterInfo> = adapters.iter().map(|a| a.get_info()).collect();
-    let best_of = |indices: &mut dyn Iterator<Item = usize>| {
-        indices.min_by_key(|&i| (rank(&infos[i]), i))
-    };
+    let best_of =
+        |indices: &mut dyn Iterator<Item = usize>| indices.min_by_key(|&i| (rank(&infos[i]), i));
     let chosen = match spec.map(str::trim) {
         None | Some("") => best_of(&mut (0..adapters.len())),
         Some(s) if s.bytes().all(|b| b.is_ascii_digit()) => {

@@ -168,7 +168,8 @@ impl GpuContext {
                 // terminates. It uses no ray queries. These are the properties the
                 // disabled runtime checks would otherwise enforce.
                 unsafe {
-                    device.create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked())
+                    device
+                        .create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked())
                 }
             } else {
                 device.create_shader_module(desc)

@@ -64,7 +64,10 @@ impl GpuEngine {
     ///
     /// # Errors
     /// [`GpuError::RequestDevice`] or a pipeline build error.
-    pub fn with_adapter(adapter: &wgpu::Adapter, options: &GpuOptions) -> Result<GpuEngine, GpuError> {
+    pub fn with_adapter(
+        adapter: &wgpu::Adapter,
+        options: &GpuOptions,
+    ) -> Result<GpuEngine, GpuError> {
         options.validate()?;
         let info = adapter.get_info();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
@@ -176,7 +179,10 @@ impl GpuEngine {
         self.rate.store(rate.to_bits(), Ordering::Relaxed);
         let ideal = rate * self.batch_time.as_secs_f64();
         let next = (ideal as u64).clamp(current / 4, current.saturating_mul(4));
-        (next / per_group).max(1).saturating_mul(per_group).min(MAX_BATCH)
+        (next / per_group)
+            .max(1)
+            .saturating_mul(per_group)
+            .min(MAX_BATCH)
     }
 
     /// Expected GPU time for `nonces`, once a rate has been measured.
