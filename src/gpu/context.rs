@@ -113,6 +113,15 @@ pub const SLOTS: usize = 2;
 /// kernel far from `u32` overflow.
 pub const MAX_BATCH: u64 = 1 << 30;
 
+/// A 2-D grid `(x, y)` of at least `groups` workgroups with `x <= max` and
+/// fewer than `y` extra workgroups (which return at once in the kernel).
+pub fn grid(groups: u64, max: u32) -> (u32, u32) {
+    let max = u64::from(max.max(1));
+    let y = groups.max(1).div_ceil(max);
+    let x = groups.max(1).div_ceil(y);
+    (x as u32, y as u32)
+}
+
 /// Pushes validation, out-of-memory and internal error scopes; pops them in
 /// reverse and returns the first error.
 fn scoped<T>(
@@ -262,15 +271,12 @@ impl GpuContext {
         &self.device
     }
 
-    /// Workgroup grid for `count` nonces: `(x, y)` with `x * y` workgroups
-    /// covering them and each dimension within the device limit.
+    /// Workgroup grid for `count` nonces (see [`grid`]).
     pub fn grid(&self, count: u32) -> (u32, u32) {
         let groups = u64::from(count)
             .div_ceil(self.tuning.nonces_per_workgroup())
             .max(1);
-        let x = groups.min(u64::from(self.max_groups_per_dim));
-        let y = groups.div_ceil(x);
-        (x as u32, y as u32)
+        grid(groups, self.max_groups_per_dim)
     }
 
     /// Queues one batch in `slot`: clear the hit counter, search
@@ -341,7 +347,11 @@ impl GpuContext {
     /// the readback cannot be mapped or read.
     pub fn collect(&self, pending: Pending) -> Result<Readback, GpuError> {
         let s = &self.slots[pending.slot];
+        // The map callback runs inside the poll that sees the submission done;
+        // a few extra polls cover backends that deliver it one poll later.
+        let mut polls = 0;
         let mapped = loop {
+            polls += 1;
             self.device
                 .poll(wgpu::PollType::Wait {
                     submission_index: Some(pending.submission.clone()),
@@ -352,7 +362,13 @@ impl GpuContext {
                 })?;
             match pending.mapped.try_recv() {
                 Ok(r) => break r,
-                Err(mpsc::TryRecvError::Empty) => continue,
+                Err(mpsc::TryRecvError::Empty) if polls < 100 => continue,
+                Err(mpsc::TryRecvError::Empty) => {
+                    return Err(GpuError::Map {
+                        reason: "the readback buffer was not mapped after its batch finished"
+                            .into(),
+                    });
+                }
                 Err(mpsc::TryRecvError::Disconnected) => {
                     return Err(GpuError::Map {
                         reason: "the map callback was dropped".into(),
@@ -386,5 +402,48 @@ impl GpuContext {
             });
         s.readback.unmap();
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_covers_the_groups_tightly() {
+        for groups in [1, 2, 65_535, 65_536, 156_250, 1 << 20, (1 << 30) / 64] {
+            let (x, y) = grid(groups, 65_535);
+            let total = u64::from(x) * u64::from(y);
+            assert!(x <= 65_535 && total >= groups, "{groups}: {x} x {y}");
+            assert!(total - groups < u64::from(y), "{groups}: {x} x {y}");
+        }
+        assert_eq!(grid(0, 65_535), (1, 1));
+    }
+
+    #[test]
+    fn params_match_the_full_message_schedule() {
+        use crate::bench::{synthetic_header, unreachable_target};
+        let header = synthetic_header().with_nonce(0x1234_5678);
+        let pre = NoncePrecomp::new(&header, &unreachable_target());
+        let p = GpuParams::new(&pre);
+        assert_eq!(size_of::<GpuParams>() % 16, 0);
+        // The second block's full schedule, straight from FIPS 180-4.
+        let bytes = header.to_bytes();
+        let mut w = [0u32; 64];
+        for (t, c) in bytes[64..].chunks_exact(4).enumerate() {
+            w[t] = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+        }
+        w[4..16].copy_from_slice(&crate::sha256::BLOCK2_PAD);
+        for t in 16..64 {
+            w[t] = scalar::sigma1(w[t - 2])
+                .wrapping_add(w[t - 7])
+                .wrapping_add(scalar::sigma0(w[t - 15]))
+                .wrapping_add(w[t - 16]);
+        }
+        let part = |t: usize| scalar::sigma1(w[t - 2]).wrapping_add(w[t - 7]);
+        assert_eq!(part(31).wrapping_add(p.w31_base), w[31]);
+        assert_eq!(part(32).wrapping_add(p.w32_base), w[32]);
+        assert_eq!(p.kw16, K[16].wrapping_add(w[16]));
+        assert_eq!(p.kw17, K[17].wrapping_add(w[17]));
     }
 }
