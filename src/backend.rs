@@ -40,7 +40,15 @@ pub enum BackendError {
     Search(#[from] SearchError),
     /// The GPU backend could not start.
     #[error("backend gpu: {0}")]
-    Gpu(#[from] GpuError),
+    Gpu(GpuError),
+}
+
+// Not `#[from]`: that would also make the GPU error the `source`, and `{:#}`
+// would print its message twice.
+impl From<GpuError> for BackendError {
+    fn from(e: GpuError) -> Self {
+        BackendError::Gpu(e)
+    }
 }
 
 /// What `--backend` asked for.
