@@ -191,12 +191,8 @@ impl GpuEngine {
         (rate > 0.0).then(|| Duration::from_secs_f64(f64::from(nonces) / rate))
     }
 
-    fn run(&self, job: &Job, cancel: &CancelToken) -> Result<SearchOutcome, GpuError> {
-        let end = job.end().map_err(|e| GpuError::InvalidOption {
-            name: "job",
-            value: format!("{}+{}", job.start, job.count),
-            expected: e.to_string(),
-        })?;
+    /// Searches `job`, whose range ends before `end` (checked by the caller).
+    fn run(&self, job: &Job, end: u64, cancel: &CancelToken) -> Result<SearchOutcome, GpuError> {
         let started = Instant::now();
         let ctx = self.ctx.lock().map_err(|_| GpuError::Poisoned)?;
         self.check_lost()?;
@@ -256,7 +252,8 @@ impl GpuEngine {
                 last_done = Some(done);
                 let size = self.batch_nonces();
                 if u64::from(batch.n) * 2 >= size {
-                    let adapted = self.adapt(size, u64::from(batch.n), done - ran_from, per_group);
+                    let ran = done.saturating_duration_since(ran_from);
+                    let adapted = self.adapt(size, u64::from(batch.n), ran, per_group);
                     self.batch_nonces.store(adapted, Ordering::Relaxed);
                 }
 
@@ -350,7 +347,7 @@ impl Engine for GpuEngine {
     }
 
     fn search(&self, job: &Job, cancel: &CancelToken) -> Result<SearchOutcome, SearchError> {
-        job.end()?;
-        Ok(self.run(job, cancel)?)
+        let end = job.end()?;
+        Ok(self.run(job, end, cancel)?)
     }
 }
