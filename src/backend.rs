@@ -2,10 +2,16 @@
 //!
 //! Names are a stable contract: `auto`, `cpu` (the best CPU kernel), each CPU
 //! kernel by name (`scalar`, ...), and `gpu`.
+//!
+//! `auto` takes the best hardware GPU adapter when there is one and otherwise
+//! the best CPU kernel, saying why in [`Opened::note`]; it never picks a
+//! software adapter (lavapipe, llvmpipe), which is slower than the CPU kernels.
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
+use crate::gpu::{GpuEngine, GpuError, GpuOptions, adapter};
 use crate::search::{CpuEngine, Engine, SearchError};
 use crate::sha256::{CpuFeatures, CpuKernel, CpuKernelKind};
 
@@ -36,6 +42,17 @@ pub enum BackendError {
     /// The engine could not start.
     #[error(transparent)]
     Search(#[from] SearchError),
+    /// The GPU backend could not start.
+    #[error("backend gpu: {0}")]
+    Gpu(GpuError),
+}
+
+// Not `#[from]`: that would also make the GPU error the `source`, and `{:#}`
+// would print its message twice.
+impl From<GpuError> for BackendError {
+    fn from(e: GpuError) -> Self {
+        BackendError::Gpu(e)
+    }
 }
 
 /// What `--backend` asked for.
@@ -48,6 +65,8 @@ pub enum BackendChoice {
     Cpu,
     /// One CPU kernel (checked against the CPU when opened).
     Kernel(CpuKernelKind),
+    /// The GPU compute-shader engine.
+    Gpu,
 }
 
 impl BackendChoice {
@@ -55,6 +74,7 @@ impl BackendChoice {
     pub fn names() -> Vec<&'static str> {
         let mut names = vec!["auto", "cpu"];
         names.extend(CpuKernelKind::ALL.iter().map(|k| k.name()));
+        names.push("gpu");
         names
     }
 }
@@ -65,6 +85,7 @@ impl FromStr for BackendChoice {
         match s {
             "auto" => Ok(BackendChoice::Auto),
             "cpu" => Ok(BackendChoice::Cpu),
+            "gpu" => Ok(BackendChoice::Gpu),
             _ => s
                 .parse::<CpuKernelKind>()
                 .map(BackendChoice::Kernel)
@@ -82,6 +103,7 @@ impl fmt::Display for BackendChoice {
             BackendChoice::Auto => f.write_str("auto"),
             BackendChoice::Cpu => f.write_str("cpu"),
             BackendChoice::Kernel(k) => f.write_str(k.name()),
+            BackendChoice::Gpu => f.write_str("gpu"),
         }
     }
 }
@@ -91,6 +113,24 @@ impl fmt::Display for BackendChoice {
 pub struct EngineOptions {
     /// CPU worker threads (`None`: one per core).
     pub threads: Option<usize>,
+    /// GPU adapter, `--adapter NAME|INDEX` (`None`: the best one).
+    pub adapter: Option<String>,
+    /// GPU batch time in milliseconds (`None`: [`crate::gpu::DEFAULT_BATCH_TIME`]).
+    pub batch_ms: Option<u32>,
+}
+
+impl EngineOptions {
+    /// The GPU engine options these stand for.
+    pub fn gpu_options(&self) -> GpuOptions {
+        let mut gpu = GpuOptions {
+            adapter: self.adapter.clone(),
+            ..GpuOptions::default()
+        };
+        if let Some(ms) = self.batch_ms {
+            gpu.batch_time = Duration::from_millis(u64::from(ms));
+        }
+        gpu
+    }
 }
 
 /// An opened engine and, when the choice was not taken literally, why.
@@ -104,11 +144,20 @@ pub struct Opened {
 /// Opens the engine for `choice`.
 ///
 /// # Errors
-/// [`BackendError::Unsupported`] for a CPU kernel this CPU lacks, or an
-/// engine start failure.
+/// [`BackendError::Unsupported`] for a CPU kernel this CPU lacks,
+/// [`BackendError::Gpu`] for `gpu` without a usable adapter (or an `--adapter`
+/// that matches none), or an engine start failure.
 pub fn open(choice: BackendChoice, options: &EngineOptions) -> Result<Opened, BackendError> {
     let kernel = match choice {
-        BackendChoice::Auto | BackendChoice::Cpu => CpuKernel::best(),
+        BackendChoice::Gpu => {
+            let engine = GpuEngine::open(&options.gpu_options())?;
+            return Ok(Opened {
+                engine: Box::new(engine),
+                note: None,
+            });
+        }
+        BackendChoice::Auto => return open_auto(options),
+        BackendChoice::Cpu => CpuKernel::best(),
         BackendChoice::Kernel(kind) => CpuKernel::new(kind).ok_or_else(|| {
             let found = CpuFeatures::get().names();
             BackendError::Unsupported {
@@ -126,5 +175,64 @@ pub fn open(choice: BackendChoice, options: &EngineOptions) -> Result<Opened, Ba
     Ok(Opened {
         engine: Box::new(engine),
         note: None,
+    })
+}
+
+/// `auto`: the named or best hardware GPU adapter, else the best CPU kernel.
+fn open_auto(options: &EngineOptions) -> Result<Opened, BackendError> {
+    let gpu_options = options.gpu_options();
+    if options.adapter.is_some() {
+        // An explicit adapter is taken as asked, software or not.
+        let engine = GpuEngine::open(&gpu_options)?;
+        return Ok(Opened {
+            engine: Box::new(engine),
+            note: None,
+        });
+    }
+    let cpu = CpuKernel::best();
+    let instance = adapter::instance();
+    let adapters = adapter::enumerate(&instance);
+    let reason = if let Some(hw) = adapter::best_hardware(&adapters) {
+        let name = hw.get_info().name;
+        match GpuEngine::with_adapter(&hw, &gpu_options) {
+            Ok(engine) => {
+                return Ok(Opened {
+                    engine: Box::new(engine),
+                    note: None,
+                });
+            }
+            Err(e) => format!("GPU adapter {name:?} could not be used ({e})"),
+        }
+    } else if adapters.is_empty() {
+        format!("no GPU adapter found ({})", adapter::no_adapter_reason())
+    } else {
+        let names: Vec<String> = adapters
+            .iter()
+            .map(|a| {
+                let info = a.get_info();
+                format!("{}, device type {:?}", info.name, info.device_type)
+            })
+            .collect();
+        return cpu_with_note(
+            cpu,
+            options,
+            format!(
+                "only a software adapter ({}) found: using CPU backend {cpu}, which is faster",
+                names.join("; ")
+            ),
+        );
+    };
+    cpu_with_note(cpu, options, format!("{reason}: using CPU backend {cpu}"))
+}
+
+fn cpu_with_note(
+    kernel: CpuKernel,
+    options: &EngineOptions,
+    note: String,
+) -> Result<Opened, BackendError> {
+    let engine = CpuEngine::new(kernel, options.threads)?;
+    Ok(Opened {
+        engine: Box::new(engine),
+        note: Some(note),
     })
 }

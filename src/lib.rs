@@ -6,6 +6,7 @@
 //! - [`header`] and [`pow`]: block headers, hashes and targets (rust-bitcoin's names);
 //! - [`sha256`]: SHA-256d kernels (one file per backend) and the run-time dispatcher;
 //! - [`search`]: jobs, hits, cancellation and the backend-neutral [`search::Engine`];
+//! - [`gpu`]: the WGSL compute-shader engine (wgpu) and adapter choice;
 //! - [`backend`]: `--backend` names and opening engines;
 //! - [`bench`](mod@bench): the benchmark harness;
 //! - [`energy`]: power meters (NVML, RAPL, modeled) and energy units;
@@ -33,6 +34,7 @@ pub mod backend;
 pub mod bench;
 pub mod economics;
 pub mod energy;
+pub mod gpu;
 pub mod header;
 pub mod pow;
 pub mod report;

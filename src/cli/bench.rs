@@ -31,6 +31,9 @@ pub struct Args {
     /// Seconds of idle power measured first (skipped for modeled energy, which needs none; 0: no idle figure).
     #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
     idle_seconds: f64,
+    /// GPU adapter: an index or part of a name from `hashwatt devices` [default: the best].
+    #[arg(long, value_name = "NAME|INDEX")]
+    adapter: Option<String>,
     /// CPU worker threads [default: one per core].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     threads: Option<u32>,
@@ -136,10 +139,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         rapl_root: args.rapl_root.clone(),
     };
     let choices: Vec<BackendChoice> = if args.backend == "all" {
-        CpuKernel::available()
+        let mut all: Vec<BackendChoice> = CpuKernel::available()
             .into_iter()
             .map(|k| BackendChoice::Kernel(k.kind()))
-            .collect()
+            .collect();
+        if !hashwatt::gpu::adapter::adapters().is_empty() {
+            all.push(BackendChoice::Gpu);
+        }
+        all
     } else {
         vec![
             args.backend
@@ -149,6 +156,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     let options = EngineOptions {
         threads: args.threads.map(|t| t as usize),
+        adapter: args.adapter.clone(),
+        ..EngineOptions::default()
     };
     let machine = Machine::detect();
     let mut notes: Vec<String> = Vec::new();

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use hashwatt::gpu::adapter;
 use hashwatt::report::machine::Machine;
 use hashwatt::sha256::{CpuKernel, CpuKernelKind};
 
@@ -66,6 +67,24 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     "    {:<9} unavailable (needs {})",
                     kind.name(),
                     kind.required_features()
+                )?;
+            }
+        }
+        if machine.gpu_adapters.is_empty() {
+            writeln!(out, "GPU adapters: none ({})", adapter::no_adapter_reason())?;
+        } else {
+            writeln!(out, "GPU adapters (backend gpu, --adapter NAME|INDEX):")?;
+            for a in &machine.gpu_adapters {
+                writeln!(
+                    out,
+                    "  {}: {} [{}, {}{}] driver: {} {}",
+                    a.index,
+                    a.name,
+                    a.backend,
+                    a.device_type,
+                    if a.software { ", software" } else { "" },
+                    a.driver,
+                    a.driver_info
                 )?;
             }
         }

@@ -27,9 +27,12 @@ pub struct Args {
     /// Target as a pool share difficulty (1 = 0x00000000ffff0000...).
     #[arg(long, group = "target_choice", allow_negative_numbers = true)]
     difficulty: Option<f64>,
-    /// Backend: auto, cpu or a kernel name (see `hashwatt devices`).
+    /// Backend: auto, cpu, gpu or a kernel name (see `hashwatt devices`).
     #[arg(long, default_value = "auto")]
     backend: String,
+    /// GPU adapter: an index or part of a name from `hashwatt devices` [default: the best].
+    #[arg(long, value_name = "NAME|INDEX")]
+    adapter: Option<String>,
     /// CPU worker threads [default: one per core].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     threads: Option<u32>,
@@ -66,6 +69,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let choice: BackendChoice = args.backend.parse()?;
     let options = EngineOptions {
         threads: args.threads.map(|t| t as usize),
+        adapter: args.adapter.clone(),
+        ..EngineOptions::default()
     };
     let opened = backend::open(choice, &options)?;
     if let Some(note) = &opened.note {

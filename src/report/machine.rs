@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::gpu::GpuAdapterInfo;
 use crate::sha256::CpuFeatures;
 
 /// The machine a report comes from.
@@ -21,6 +22,9 @@ pub struct Machine {
     /// build time, or `HASHWATT_GIT_COMMIT`; "unknown" outside a checkout).
     #[serde(default)]
     pub git_commit: String,
+    /// GPU adapters wgpu found (software ones included, marked as such).
+    #[serde(default)]
+    pub gpu_adapters: Vec<GpuAdapterInfo>,
 }
 
 impl Machine {
@@ -37,6 +41,7 @@ impl Machine {
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             hashwatt_version: env!("CARGO_PKG_VERSION").to_string(),
             git_commit: GIT_COMMIT.to_string(),
+            gpu_adapters: crate::gpu::adapter::adapters().to_vec(),
         }
     }
 }

@@ -1,0 +1,353 @@
+//! [`GpuEngine`]: timed, double-buffered batches on a [`GpuContext`].
+//!
+//! A search cuts the job into batches sized so that each takes about
+//! [`GpuOptions::batch_time`] on the GPU, measured from the completion times of
+//! earlier batches (the size carries over from one search to the next).
+//!
+//! Double buffering: batch N + 1 is submitted before batch N is read, so the
+//! GPU does not wait on the host. It is submitted when about a quarter of batch
+//! N is left (an estimate from the measured rate; the wait is a timed
+//! `device.poll`), which is ample time to queue it (tens of microseconds) and
+//! keeps the queued work small. Cancellation is checked before every
+//! submission; once it fires nothing new is queued, the batches in flight
+//! finish and their hits are reported, so no hit in the searched part is
+//! missing. A cancel in the first three quarters of a batch returns when that
+//! batch ends; one in the last quarter also waits for the queued batch: at most
+//! about 1.25 batch times, on average about half of one.
+//!
+//! Every candidate is re-checked with [`Job::verify`]. A batch whose hit buffer
+//! overflowed is searched again on the CPU with the scalar kernel.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::adapter::{self, Tuning};
+use super::context::{GpuContext, GpuParams, MAX_BATCH, Pending, SLOTS};
+use super::{GpuError, GpuOptions};
+use crate::search::{CancelToken, Engine, Hit, Job, SearchError, SearchOutcome, SearchStats};
+use crate::sha256::{NoncePrecomp, scalar};
+
+/// Workgroups in the first batch an engine runs, before any timing is known.
+const FIRST_BATCH_WORKGROUPS: u64 = 64;
+
+/// The GPU nonce-search engine (backend name `gpu`).
+#[derive(Debug)]
+pub struct GpuEngine {
+    ctx: Mutex<GpuContext>,
+    info: wgpu::AdapterInfo,
+    batch_time: Duration,
+    /// Current batch size in nonces, adapted from measured batch times.
+    batch_nonces: AtomicU64,
+    /// Last measured rate in nonces per second (`f64` bits; 0: not yet measured).
+    rate: AtomicU64,
+    /// Set by the device-lost callback when this engine owns the device.
+    lost: Arc<Mutex<Option<String>>>,
+}
+
+impl GpuEngine {
+    /// Opens the adapter named by `options.adapter` (the best one if `None`).
+    ///
+    /// # Errors
+    /// [`GpuError::NoAdapter`], [`GpuError::AdapterNotFound`],
+    /// [`GpuError::RequestDevice`], or a pipeline build error.
+    pub fn open(options: &GpuOptions) -> Result<GpuEngine, GpuError> {
+        options.validate()?;
+        let instance = adapter::instance();
+        let adapters = adapter::enumerate(&instance);
+        let chosen = adapter::select(&adapters, options.adapter.as_deref())?;
+        Self::with_adapter(&chosen, options)
+    }
+
+    /// Opens a device on `adapter`.
+    ///
+    /// # Errors
+    /// [`GpuError::RequestDevice`] or a pipeline build error.
+    pub fn with_adapter(
+        adapter: &wgpu::Adapter,
+        options: &GpuOptions,
+    ) -> Result<GpuEngine, GpuError> {
+        options.validate()?;
+        let info = adapter.get_info();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("hashwatt"),
+            required_features: wgpu::Features::empty(),
+            required_limits: adapter.limits(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            ..Default::default()
+        }))
+        .map_err(|e| GpuError::RequestDevice {
+            adapter: info.name.clone(),
+            reason: e.to_string(),
+        })?;
+        // Errors outside an error scope would panic in wgpu's default handler;
+        // every call here is scoped, and this records anything that escapes.
+        let lost: Arc<Mutex<Option<String>>> = Arc::default();
+        let sink = Arc::clone(&lost);
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            if let Ok(mut slot) = sink.lock() {
+                slot.get_or_insert_with(|| e.to_string());
+            }
+        }));
+        let sink = Arc::clone(&lost);
+        device.set_device_lost_callback(move |reason, message| {
+            if let Ok(mut slot) = sink.lock() {
+                slot.get_or_insert_with(|| format!("{reason:?}: {message}"));
+            }
+        });
+        let mut engine = Self::from_device(&device, &queue, info, options)?;
+        engine.lost = lost;
+        Ok(engine)
+    }
+
+    /// Builds an engine on an existing device and queue: the seam tests use
+    /// to inject an adapter. `info` describes the adapter (for tuning and
+    /// [`Engine::device`]). The caller's uncaptured-error handler is left alone;
+    /// the engine scopes all its own calls.
+    ///
+    /// # Errors
+    /// [`GpuError::InvalidOption`] or a pipeline build error.
+    pub fn from_device(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        info: wgpu::AdapterInfo,
+        options: &GpuOptions,
+    ) -> Result<GpuEngine, GpuError> {
+        options.validate()?;
+        let limits = device.limits();
+        let default = Tuning::for_adapter(&info, &limits);
+        let tuning = Tuning {
+            workgroup_size: options.workgroup_size.unwrap_or(default.workgroup_size),
+            nonces_per_invocation: options
+                .nonces_per_invocation
+                .unwrap_or(default.nonces_per_invocation),
+        };
+        let ctx = GpuContext::new(
+            device,
+            queue,
+            tuning,
+            options.hit_capacity,
+            options.trusted_shader,
+        )?;
+        let first = ctx.tuning().nonces_per_workgroup() * FIRST_BATCH_WORKGROUPS;
+        Ok(GpuEngine {
+            ctx: Mutex::new(ctx),
+            info,
+            batch_time: options.batch_time,
+            batch_nonces: AtomicU64::new(first),
+            rate: AtomicU64::new(0),
+            lost: Arc::default(),
+        })
+    }
+
+    /// The adapter this engine runs on.
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.info
+    }
+
+    /// The kernel tuning in use.
+    ///
+    /// # Errors
+    /// [`GpuError::Poisoned`] if a search panicked while holding the context.
+    pub fn tuning(&self) -> Result<Tuning, GpuError> {
+        Ok(self.ctx.lock().map_err(|_| GpuError::Poisoned)?.tuning())
+    }
+
+    /// The current batch size in nonces (adapted to [`GpuOptions::batch_time`]).
+    pub fn batch_nonces(&self) -> u64 {
+        self.batch_nonces.load(Ordering::Relaxed)
+    }
+
+    fn check_lost(&self) -> Result<(), GpuError> {
+        match self.lost.lock() {
+            Ok(slot) => match slot.as_ref() {
+                Some(reason) => Err(GpuError::DeviceLost {
+                    reason: reason.clone(),
+                }),
+                None => Ok(()),
+            },
+            Err(_) => Err(GpuError::Poisoned),
+        }
+    }
+
+    /// Records a measured batch (`nonces` in `elapsed`) and returns the new
+    /// batch size: the one that takes `batch_time` at the measured rate,
+    /// moving at most 4x per step and kept to whole workgroups.
+    fn adapt(&self, current: u64, nonces: u64, elapsed: Duration, per_group: u64) -> u64 {
+        let rate = nonces as f64 / elapsed.as_secs_f64().max(1e-6);
+        self.rate.store(rate.to_bits(), Ordering::Relaxed);
+        let ideal = rate * self.batch_time.as_secs_f64();
+        let next = (ideal as u64).clamp(current / 4, current.saturating_mul(4));
+        (next / per_group)
+            .max(1)
+            .saturating_mul(per_group)
+            .min(MAX_BATCH)
+    }
+
+    /// Expected GPU time for `nonces`, once a rate has been measured.
+    fn expected(&self, nonces: u32) -> Option<Duration> {
+        let rate = f64::from_bits(self.rate.load(Ordering::Relaxed));
+        (rate > 0.0).then(|| Duration::from_secs_f64(f64::from(nonces) / rate))
+    }
+
+    /// Searches `job`, whose range ends before `end` (checked by the caller).
+    fn run(&self, job: &Job, end: u64, cancel: &CancelToken) -> Result<SearchOutcome, GpuError> {
+        let started = Instant::now();
+        let ctx = self.ctx.lock().map_err(|_| GpuError::Poisoned)?;
+        self.check_lost()?;
+        let pre = NoncePrecomp::new(&job.header, &job.target);
+        let per_group = ctx.tuning().nonces_per_workgroup();
+
+        let mut search = Search {
+            ctx: &ctx,
+            params: GpuParams::new(&pre),
+            in_flight: VecDeque::with_capacity(SLOTS),
+            next: u64::from(job.start),
+            end,
+            seq: 0,
+        };
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut hashes = 0u64;
+        let mut last_done: Option<Instant> = None;
+        let mut candidates = Vec::new();
+
+        let result = (|| -> Result<(), GpuError> {
+            loop {
+                if search.in_flight.is_empty() {
+                    if search.next >= end || cancel.is_cancelled() {
+                        return Ok(());
+                    }
+                    search.submit(self.batch_nonces())?;
+                }
+                // Double buffering: queue the next batch before reading this
+                // one, so the GPU never waits on the host. It is queued late,
+                // when about a quarter of the running batch is left, so that
+                // a cancellation in the first three quarters stops after the
+                // running batch alone (see the module docs).
+                if search.in_flight.len() < SLOTS && search.next < end && !cancel.is_cancelled() {
+                    let head = &search.in_flight[0];
+                    let ran_from = last_done.map_or(head.submitted, |t| t.max(head.submitted));
+                    if let Some(expected) = self.expected(head.n) {
+                        let queue_at = ran_from + expected.mul_f64(0.75);
+                        let now = Instant::now();
+                        if queue_at > now {
+                            ctx.wait(&head.pending, queue_at - now)?;
+                        }
+                    }
+                    if !cancel.is_cancelled() {
+                        search.submit(self.batch_nonces())?;
+                    }
+                }
+                let Some(batch) = search.in_flight.pop_front() else {
+                    return Ok(());
+                };
+                let readback = ctx.collect(batch.pending)?;
+                let done = Instant::now();
+                self.check_lost()?;
+
+                // The GPU ran this batch from when the previous one finished
+                // (or from its submission, if the queue was idle).
+                let ran_from = last_done.map_or(batch.submitted, |t| t.max(batch.submitted));
+                last_done = Some(done);
+                let size = self.batch_nonces();
+                if u64::from(batch.n) * 2 >= size {
+                    let ran = done.saturating_duration_since(ran_from);
+                    let adapted = self.adapt(size, u64::from(batch.n), ran, per_group);
+                    self.batch_nonces.store(adapted, Ordering::Relaxed);
+                }
+
+                let range = batch.lo..batch.lo + u64::from(batch.n);
+                if readback.overflowed() {
+                    // More candidates than the buffer holds: search this batch
+                    // again on the CPU so none is lost.
+                    candidates.clear();
+                    scalar::scan(&pre, batch.lo as u32, batch.n, &mut candidates);
+                    hits.extend(candidates.iter().filter_map(|&n| job.verify(n)));
+                } else {
+                    hits.extend(
+                        readback
+                            .nonces
+                            .iter()
+                            .filter(|&&n| range.contains(&u64::from(n)))
+                            .filter_map(|&n| job.verify(n)),
+                    );
+                }
+                hashes += u64::from(batch.n);
+            }
+        })();
+        if let Err(e) = result {
+            // Leave no readback buffer mapped or pending for the next search.
+            for batch in search.in_flight.drain(..) {
+                let _ = ctx.collect(batch.pending);
+            }
+            return Err(e);
+        }
+        hits.sort_unstable_by_key(|h| h.nonce);
+        hits.dedup_by_key(|h| h.nonce);
+        Ok(SearchOutcome {
+            hits,
+            stats: SearchStats {
+                hashes,
+                elapsed: started.elapsed(),
+                cancelled: hashes < job.count,
+            },
+        })
+    }
+}
+
+/// A batch on the GPU.
+struct Batch {
+    lo: u64,
+    n: u32,
+    submitted: Instant,
+    pending: Pending,
+}
+
+/// The submission side of one search.
+struct Search<'a> {
+    ctx: &'a GpuContext,
+    params: GpuParams,
+    in_flight: VecDeque<Batch>,
+    next: u64,
+    end: u64,
+    seq: usize,
+}
+
+impl Search<'_> {
+    /// Queues the next batch of up to `size` nonces.
+    fn submit(&mut self, size: u64) -> Result<(), GpuError> {
+        let n = size.min(self.end - self.next).min(MAX_BATCH) as u32;
+        self.params.base = self.next as u32;
+        self.params.count = n;
+        let pending = self.ctx.submit(self.seq, &self.params)?;
+        self.seq = self.seq.wrapping_add(1);
+        self.in_flight.push_back(Batch {
+            lo: self.next,
+            n,
+            submitted: Instant::now(),
+            pending,
+        });
+        self.next += u64::from(n);
+        Ok(())
+    }
+}
+
+impl Engine for GpuEngine {
+    fn name(&self) -> String {
+        "gpu".to_string()
+    }
+
+    fn threads(&self) -> usize {
+        1
+    }
+
+    fn device(&self) -> String {
+        self.info.name.clone()
+    }
+
+    fn search(&self, job: &Job, cancel: &CancelToken) -> Result<SearchOutcome, SearchError> {
+        let end = job.end()?;
+        Ok(self.run(job, end, cancel)?)
+    }
+}
