@@ -43,6 +43,7 @@ fn redact(report: &mut Value) {
         "os",
         "git_commit",
         "hashwatt_version",
+        "gpu_adapters",
     ] {
         report["machine"][key] = "[machine]".into();
     }
@@ -179,9 +180,11 @@ fn exports_parse_back() {
         &path("r.md"),
     ]);
     let results = json["results"].as_array().unwrap();
+    // `all` is every CPU kernel, plus `gpu` where an adapter exists.
+    let gpu = usize::from(!hashwatt::gpu::adapter::adapters().is_empty());
     assert_eq!(
         results.len(),
-        hashwatt::sha256::CpuKernel::available().len()
+        hashwatt::sha256::CpuKernel::available().len() + gpu
     );
 
     // JSON: the same report as stdout, and it round-trips through the type.
