@@ -5,6 +5,8 @@
 //! variable `HASHWATT_REQUIRE_KERNELS` names it (comma-separated, e.g.
 //! `avx2,avx512,sha-ni`), a missing kernel fails the test instead.
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use hashwatt::header::Header;
@@ -89,17 +91,10 @@ fn check_window(kernel: CpuKernel, header: &Header, target: &Target, start: u32,
 
 /// The real headers of `tests/data/headers.tsv`.
 fn real_headers() -> Vec<(u64, Header)> {
-    let text = include_str!("data/headers.tsv");
-    let rows: Vec<(u64, Header)> = text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let cols: Vec<&str> = l.split('\t').collect();
-            (cols[0].parse().unwrap(), cols[1].parse().unwrap())
-        })
-        .collect();
-    assert_eq!(rows.len(), 25);
-    rows
+    common::headers()
+        .into_iter()
+        .map(|row| (row.height, row.header))
+        .collect()
 }
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.

@@ -5,6 +5,8 @@
 //! passes, unless `HASHWATT_REQUIRE_GPU=1` (CI), which turns that into a failure.
 //! Windows are small: lavapipe hashes a few million nonces per second.
 
+mod common;
+
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -105,14 +107,11 @@ impl Rng {
     }
 }
 
+/// The real headers of `tests/data/headers.tsv`, by height.
 fn headers() -> Vec<(String, Header)> {
-    let text = include_str!("data/headers.tsv");
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let cols: Vec<&str> = l.split('\t').collect();
-            (cols[0].to_string(), cols[1].parse().expect("header hex"))
-        })
+    common::headers()
+        .into_iter()
+        .map(|row| (row.height.to_string(), row.header))
         .collect()
 }
 
