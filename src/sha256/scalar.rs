@@ -12,34 +12,47 @@ pub fn ch(x: u32, y: u32, z: u32) -> u32 {
     z ^ (x & (y ^ z))
 }
 
-/// `Maj(x, y, z)`: the bitwise majority.
+/// `Maj(x, y, z)`: the bitwise majority, `y` where `x` and `y` agree, else `z`.
+///
+/// Written `y ^ ((x ^ y) & (y ^ z))` because in consecutive rounds one
+/// round's `a ^ b` is the next round's `b ^ c`: the compiler computes it once,
+/// leaving three operations per round instead of four.
 #[inline(always)]
 pub fn maj(x: u32, y: u32, z: u32) -> u32 {
-    (x & y) | (z & (x | y))
+    y ^ ((x ^ y) & (y ^ z))
 }
 
-/// `Σ0(x)`.
+// The Σ and σ functions are written nested, `ROTR^c(ROTR^b(ROTR^a(x) ^ x) ^ x)`,
+// the same function as FIPS 180-4's sum of rotations (rotations compose by
+// adding their counts). On x86 without BMI2's `rorx`, `ror` overwrites its
+// operand, so the flat form needs a copy of `x` for each rotation and the nested
+// form one. With `Maj` below, this took the nonce kernel from 5,972 to 4,856
+// instructions per nonce and from 2.75 to 3.2 MH/s on Zen 4 (BENCHMARKS.md). The
+// SIMD and GPU kernels keep the flat form, where a three-input XOR is one
+// instruction.
+
+/// `Σ0(x) = ROTR²(x) ^ ROTR¹³(x) ^ ROTR²²(x)`.
 #[inline(always)]
 pub fn big_sigma0(x: u32) -> u32 {
-    x.rotate_right(2) ^ x.rotate_right(13) ^ x.rotate_right(22)
+    ((x.rotate_right(9) ^ x).rotate_right(11) ^ x).rotate_right(2)
 }
 
-/// `Σ1(x)`.
+/// `Σ1(x) = ROTR⁶(x) ^ ROTR¹¹(x) ^ ROTR²⁵(x)`.
 #[inline(always)]
 pub fn big_sigma1(x: u32) -> u32 {
-    x.rotate_right(6) ^ x.rotate_right(11) ^ x.rotate_right(25)
+    ((x.rotate_right(14) ^ x).rotate_right(5) ^ x).rotate_right(6)
 }
 
-/// `σ0(x)`.
+/// `σ0(x) = ROTR⁷(x) ^ ROTR¹⁸(x) ^ SHR³(x)`.
 #[inline(always)]
 pub fn sigma0(x: u32) -> u32 {
-    x.rotate_right(7) ^ x.rotate_right(18) ^ (x >> 3)
+    (x.rotate_right(11) ^ x).rotate_right(7) ^ (x >> 3)
 }
 
-/// `σ1(x)`.
+/// `σ1(x) = ROTR¹⁷(x) ^ ROTR¹⁹(x) ^ SHR¹⁰(x)`.
 #[inline(always)]
 pub fn sigma1(x: u32) -> u32 {
-    x.rotate_right(17) ^ x.rotate_right(19) ^ (x >> 10)
+    (x.rotate_right(2) ^ x).rotate_right(17) ^ (x >> 10)
 }
 
 /// One round on working variables `s = [a..h]`, with `kw = K[t] + W[t]`.
@@ -217,6 +230,31 @@ pub fn scan(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>) {
         let nonce = nonce as u32;
         if sha256d_h7(pre, nonce).swap_bytes() <= pre.target_top {
             out.push(nonce);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The nested Σ/σ forms equal FIPS 180-4's sums of rotations.
+        #[test]
+        fn nested_sigmas_match_fips(x in any::<u32>()) {
+            let r = |n| x.rotate_right(n);
+            prop_assert_eq!(big_sigma0(x), r(2) ^ r(13) ^ r(22));
+            prop_assert_eq!(big_sigma1(x), r(6) ^ r(11) ^ r(25));
+            prop_assert_eq!(sigma0(x), r(7) ^ r(18) ^ (x >> 3));
+            prop_assert_eq!(sigma1(x), r(17) ^ r(19) ^ (x >> 10));
+        }
+
+        /// The XOR form of the majority equals FIPS 180-4's `Maj`.
+        #[test]
+        fn xor_maj_matches_fips(a in any::<u32>(), b in any::<u32>(), c in any::<u32>()) {
+            prop_assert_eq!(b ^ ((a ^ b) & (b ^ c)), (a & b) ^ (a & c) ^ (b & c));
+            prop_assert_eq!(maj(a, b, c), (a & b) ^ (a & c) ^ (b & c));
         }
     }
 }

@@ -47,13 +47,12 @@ fn ch(x: V, y: V, z: V) -> V {
     xor(z, _mm256_and_si256(x, xor(y, z)))
 }
 
+/// `y ^ ((x ^ y) & (y ^ z))`: a round's `x ^ y` is the next round's `y ^ z`,
+/// which the compiler reuses, so three operations per round instead of four.
 #[target_feature(enable = "avx2")]
 #[inline]
 fn maj(x: V, y: V, z: V) -> V {
-    _mm256_or_si256(
-        _mm256_and_si256(x, y),
-        _mm256_and_si256(z, _mm256_or_si256(x, y)),
-    )
+    xor(y, _mm256_and_si256(xor(x, y), xor(y, z)))
 }
 
 #[target_feature(enable = "avx2")]
