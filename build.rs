@@ -1,8 +1,10 @@
 //! Embeds the git commit in the build as `HASHWATT_GIT_COMMIT`, for reports.
 //!
 //! An explicit `HASHWATT_GIT_COMMIT` in the environment wins (packagers,
-//! builds outside git); otherwise `git rev-parse --short HEAD`; "unknown" when
-//! neither works (a source tarball, no git installed).
+//! builds outside git); otherwise `git rev-parse --short HEAD`, with `-dirty`
+//! when tracked files differ from it, so a report never credits a commit
+//! with code it does not hold; "unknown" when neither works (a source
+//! tarball, no git installed).
 
 use std::path::Path;
 use std::process::Command;
@@ -30,7 +32,24 @@ fn main() {
                     println!("cargo:rerun-if-changed={path}");
                 }
             }
-            git(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "unknown".into())
+            // Edits under these paths can make the tree dirty or clean again.
+            for path in [
+                "src",
+                "shaders",
+                "benches",
+                "Cargo.toml",
+                "Cargo.lock",
+                "build.rs",
+            ] {
+                println!("cargo:rerun-if-changed={path}");
+            }
+            match git(&["rev-parse", "--short", "HEAD"]) {
+                Some(head) => {
+                    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some();
+                    if dirty { format!("{head}-dirty") } else { head }
+                }
+                None => "unknown".into(),
+            }
         }
     };
     println!("cargo:rustc-env=HASHWATT_GIT_COMMIT={commit}");
