@@ -138,6 +138,31 @@ impl LaneConsts {
     }
 }
 
+/// The scan loop of the interleaved kernels (SHA-NI, ARMv8 SHA-2): `h7` maps
+/// `N` byte-swapped nonce words to their `H7`s; nonces past `count` (the
+/// tail of the last group) are computed and ignored.
+#[inline(always)]
+pub(crate) fn scan_interleaved<const N: usize>(
+    start: u32,
+    count: u32,
+    target_top: u32,
+    out: &mut Vec<u32>,
+    mut h7: impl FnMut([u32; N]) -> [u32; N],
+) {
+    let mut done = 0u32;
+    while done < count {
+        let base = start.wrapping_add(done);
+        let live = (count - done).min(N as u32) as usize;
+        let n: [u32; N] = std::array::from_fn(|i| base.wrapping_add(i as u32).swap_bytes());
+        for (i, &h) in h7(n).iter().enumerate().take(live) {
+            if h.swap_bytes() <= target_top {
+                out.push(base.wrapping_add(i as u32));
+            }
+        }
+        done = done.saturating_add(N as u32);
+    }
+}
+
 /// Expands `{ body }` once per listed value of the constant `$t`.
 macro_rules! unroll {
     ($t:ident in [$($i:literal),* $(,)?] $body:block) => {

@@ -15,7 +15,7 @@ use std::arch::x86::*;
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-use super::lanes::{KW1, KW2, LaneConsts, unroll};
+use super::lanes::{KW1, KW2, LaneConsts, scan_interleaved, unroll};
 use super::{BLOCK2_PAD, H0, HASH2_PAD, K, NoncePrecomp};
 
 /// Nonces interleaved by the kernel the dispatcher runs. Measured on an AMD
@@ -184,21 +184,7 @@ fn sha256d_h7<const N: usize>(c: &ShaConsts, n: [u32; N]) -> [u32; N] {
 #[target_feature(enable = "sha,sse4.1")]
 pub unsafe fn scan<const N: usize>(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>) {
     let c = ShaConsts::new(&LaneConsts::new(pre));
-    let mut done = 0u32;
-    while done < count {
-        let base = start.wrapping_add(done);
-        let left = count - done;
-        let mut n = [0u32; N];
-        for (i, w) in n.iter_mut().enumerate() {
-            *w = base.wrapping_add(i as u32).swap_bytes();
-        }
-        let h7 = sha256d_h7::<N>(&c, n);
-        // Lanes past `count` (the tail) are ignored.
-        for (i, &h) in h7.iter().enumerate().take(left.min(N as u32) as usize) {
-            if h.swap_bytes() <= pre.target_top {
-                out.push(base.wrapping_add(i as u32));
-            }
-        }
-        done = done.saturating_add(N as u32);
-    }
+    scan_interleaved::<N>(start, count, pre.target_top, out, |n| {
+        sha256d_h7::<N>(&c, n)
+    });
 }
