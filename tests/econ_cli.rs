@@ -422,3 +422,47 @@ fn current_bench_format_with_modeled_energy_is_labelled_modeled() {
         .unwrap_or("");
     assert!(detail.contains("modeled by the bench"), "{detail}");
 }
+
+/// A report written by `hashwatt bench` itself (not a fixture) reads back in
+/// `econ --bench`: the bench writer and the economics reader agree on the
+/// schema, and the mock meter's modeled watts stay labelled modeled.
+#[test]
+fn econ_reads_a_report_that_bench_just_wrote() {
+    let dir = std::env::temp_dir().join(format!("hashwatt-econ-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let report = dir.join("bench.json");
+    let text = ok(&[
+        "bench",
+        "--backend",
+        "scalar",
+        "--threads",
+        "1",
+        "--seconds",
+        "0.3",
+        "--warmup",
+        "0",
+        "--idle-seconds",
+        "0.1",
+        "--meter",
+        "mock",
+        "--mock-watts",
+        "10",
+        "--mock-idle-watts",
+        "4",
+        "--json",
+    ]);
+    std::fs::write(&report, &text).unwrap_or_else(|e| panic!("{e}"));
+    let bench: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("bench JSON: {e}"));
+    let hashrate = bench["results"][0]["hashrate"].as_f64().unwrap_or(0.0);
+    assert!(hashrate > 0.0, "{bench}");
+
+    let v = json(&["econ", "--bench", s(&report), "--json"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(v["mining"]["hashrate_h_per_s"].as_f64(), Some(hashrate));
+    assert_eq!(v["mining"]["hashrate_measured"], true);
+    assert_eq!(v["power"]["mining_watts"], 10.0);
+    assert_eq!(v["power"]["mining_watts_measured"], false);
+    assert_eq!(v["inputs"]["power.idle_watts"]["value"], 4.0);
+    assert_eq!(v["inputs"]["power.idle_watts"]["source"]["measured"], false);
+}
