@@ -241,6 +241,51 @@ fn bad_input_is_a_clean_error() {
         ),
         (vec!["bench", "--backend", "quantum"], "unknown backend"),
         (vec!["bench", "--seconds", "-1"], "--seconds"),
+        // Options the chosen backend would not use are refused, not dropped.
+        (
+            vec![
+                "search",
+                "--header",
+                GENESIS,
+                "--backend",
+                "gpu",
+                "--threads",
+                "2",
+            ],
+            "--threads 2 applies to CPU backends",
+        ),
+        (
+            vec![
+                "search",
+                "--header",
+                GENESIS,
+                "--backend",
+                "scalar",
+                "--adapter",
+                "0",
+            ],
+            "--adapter \"0\" applies to the GPU backend, not to --backend scalar",
+        ),
+        (
+            vec![
+                "search",
+                "--header",
+                GENESIS,
+                "--adapter",
+                "0",
+                "--threads",
+                "1",
+            ],
+            "--threads 1 applies to CPU backends",
+        ),
+        (
+            vec!["bench", "--backend", "cpu", "--adapter", "llvmpipe"],
+            "--adapter \"llvmpipe\" applies to the GPU backend, not to --backend cpu",
+        ),
+        (
+            vec!["bench", "--backend", "gpu", "--threads", "2"],
+            "--threads 2 applies to CPU backends",
+        ),
     ];
     for (args, needle) in cases {
         assert_clean_error(&args, needle);

@@ -143,16 +143,19 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .into_iter()
             .map(|k| BackendChoice::Kernel(k.kind()))
             .collect();
-        if !hashwatt::gpu::adapter::adapters().is_empty() {
+        // An explicit --adapter asks for the GPU row: without an adapter,
+        // opening it fails and says why instead of dropping the flag.
+        if args.adapter.is_some() || !hashwatt::gpu::adapter::adapters().is_empty() {
             all.push(BackendChoice::Gpu);
         }
         all
     } else {
-        vec![
-            args.backend
-                .parse()
-                .with_context(|| format!("invalid --backend {:?}", args.backend))?,
-        ]
+        let choice: BackendChoice = args
+            .backend
+            .parse()
+            .with_context(|| format!("invalid --backend {:?}", args.backend))?;
+        super::check_backend_options(choice, args.threads, args.adapter.as_deref())?;
+        vec![choice]
     };
     let options = EngineOptions {
         threads: args.threads.map(|t| t as usize),
@@ -169,6 +172,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         let opened = backend::open(choice, &options)?;
         if let Some(note) = &opened.note {
             notes.push(note.clone());
+        }
+        if choice == BackendChoice::Auto
+            && let Some(note) = super::unused_threads_note(args.threads, opened.engine.as_ref())
+        {
+            notes.push(note);
         }
         let device = Device::of(opened.engine.as_ref(), machine.logical_cpus);
         let slot = match devices.iter().position(|(d, _)| *d == device) {

@@ -52,3 +52,47 @@ fn parse_header(s: &str) -> anyhow::Result<hashwatt::header::Header> {
     s.parse()
         .map_err(|e| anyhow::anyhow!("invalid --header {s:?}: {e}"))
 }
+
+/// Refuses `--threads` and `--adapter` where the chosen backend would not use
+/// them, so nothing the user gives is silently dropped. `auto` with
+/// `--adapter` means the GPU.
+fn check_backend_options(
+    choice: hashwatt::backend::BackendChoice,
+    threads: Option<u32>,
+    adapter: Option<&str>,
+) -> anyhow::Result<()> {
+    use hashwatt::backend::BackendChoice;
+    let gpu = choice == BackendChoice::Gpu || (choice == BackendChoice::Auto && adapter.is_some());
+    if gpu && let Some(t) = threads {
+        anyhow::bail!(
+            "--threads {t} applies to CPU backends; the GPU backend does not use it \
+             (it sizes its batches by time)"
+        );
+    }
+    if matches!(choice, BackendChoice::Cpu | BackendChoice::Kernel(_))
+        && let Some(a) = adapter
+    {
+        anyhow::bail!("--adapter {a:?} applies to the GPU backend, not to --backend {choice}");
+    }
+    Ok(())
+}
+
+/// The note for `--threads` given to `auto` when `auto` picked the GPU.
+fn unused_threads_note(
+    threads: Option<u32>,
+    engine: &dyn hashwatt::search::Engine,
+) -> Option<String> {
+    let t = threads?;
+    (engine.name() == "gpu").then(|| {
+        format!("--threads {t} not used: auto picked the GPU, which sizes its batches by time")
+    })
+}
+
+/// `"1 thread"`, `"2 threads"`.
+fn threads_label(n: usize) -> String {
+    if n == 1 {
+        "1 thread".to_string()
+    } else {
+        format!("{n} threads")
+    }
+}

@@ -67,13 +67,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let count = args.count.unwrap_or(NONCE_SPACE - u64::from(args.start));
     let job = Job::new(header, args.start, count, target).context("invalid nonce range")?;
     let choice: BackendChoice = args.backend.parse()?;
+    super::check_backend_options(choice, args.threads, args.adapter.as_deref())?;
     let options = EngineOptions {
         threads: args.threads.map(|t| t as usize),
         adapter: args.adapter.clone(),
         ..EngineOptions::default()
     };
     let opened = backend::open(choice, &options)?;
-    if let Some(note) = &opened.note {
+    let unused = super::unused_threads_note(args.threads, opened.engine.as_ref());
+    for note in opened.note.iter().chain(&unused) {
         eprintln!("note: {note}");
     }
     let outcome = opened.engine.search(&job, &CancelToken::new())?;
@@ -104,7 +106,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         }
         writeln!(
             out,
-            "{} hit(s) in {} nonces ({}..={}), {:.3} s, {:.2} MH/s on {} ({} threads)",
+            "{} hit(s) in {} nonces ({}..={}), {:.3} s, {:.2} MH/s on {} ({})",
             outcome.hits.len(),
             stats.hashes,
             job.start,
@@ -112,7 +114,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             stats.elapsed.as_secs_f64(),
             stats.hashrate() / 1e6,
             opened.engine.name(),
-            opened.engine.threads(),
+            super::threads_label(opened.engine.threads()),
         )?;
     }
     Ok(())
