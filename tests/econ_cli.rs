@@ -466,3 +466,96 @@ fn econ_reads_a_report_that_bench_just_wrote() {
     assert_eq!(v["inputs"]["power.idle_watts"]["value"], 4.0);
     assert_eq!(v["inputs"]["power.idle_watts"]["source"]["measured"], false);
 }
+
+/// Inputs the chosen method or horizon would not read are refused with the
+/// reason, from flags and from scenario files; a flag that switches the
+/// method may leave the file's other inputs unread (that is overriding).
+#[test]
+fn unused_inputs_are_refused_not_dropped() {
+    fails_naming(
+        &[
+            "econ",
+            "--hashrate",
+            "1e9",
+            "--method",
+            "tokens",
+            "--rental-usd-per-hour",
+            "2",
+        ],
+        "--rental-usd-per-hour is not used: with --method tokens",
+    );
+    fails_naming(
+        &[
+            "econ",
+            "--hashrate",
+            "1e9",
+            "--rental-usd-per-hour",
+            "2",
+            "--usd-per-mtok",
+            "0.1",
+        ],
+        "--usd-per-mtok is not used: with --method rental",
+    );
+    fails_naming(
+        &[
+            "econ",
+            "--hashrate",
+            "1e9",
+            "--rental-usd-per-hour",
+            "2",
+            "--model",
+            "llama-3.1-70b",
+        ],
+        "--model is not used",
+    );
+    fails_naming(
+        &["econ", "--hashrate", "1e9", "--difficulty-growth", "3"],
+        "--difficulty-growth is not used: it applies to a projection",
+    );
+    fails_naming(
+        &["econ", "--hashrate", "1e9", "--bench-backend", "gpu"],
+        "--bench-backend picks a result from a bench report",
+    );
+    // The same from a scenario file.
+    let dir = std::env::temp_dir().join(format!("hashwatt-unused-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.join("rental.toml");
+    std::fs::write(
+        &file,
+        "[mining]\nhashrate_h_per_s = 1e9\n[inference]\nmethod = \"rental\"\n\
+         rental_usd_per_hour = 2.0\nusd_per_mtok = 0.2\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    fails_naming(
+        &["econ", "--scenario", s(&file)],
+        "`inference.usd_per_mtok` is not used: with --method rental",
+    );
+    // Switching the method by flag reads the file's token price, and leaves
+    // its rental price unread without complaint.
+    let v = json(&[
+        "econ",
+        "--scenario",
+        s(&file),
+        "--method",
+        "tokens",
+        "--json",
+    ]);
+    assert_eq!(v["inference"]["method"], "tokens");
+    assert_eq!(v["inputs"]["inference.usd_per_mtok"]["value"], 0.2);
+    // With a horizon, the growth rates are used.
+    let v = json(&[
+        "econ",
+        "--hashrate",
+        "1e9",
+        "--difficulty-growth",
+        "3",
+        "--horizon-months",
+        "6",
+        "--json",
+    ]);
+    assert_eq!(
+        v["inputs"]["mining.difficulty_growth_pct_per_month"]["value"],
+        3.0
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use hashwatt::economics::bench::BenchReport;
+use hashwatt::economics::inference::InferenceValue;
 use hashwatt::economics::inference::Precision;
 use hashwatt::economics::power::IdleMode;
 use hashwatt::economics::report::EconReport;
@@ -243,7 +244,89 @@ fn bench_input(args: &Args) -> anyhow::Result<Option<BenchInput>> {
     }))
 }
 
+/// Why input `key` of `scenario` is not used, if it is not: roofline inputs
+/// under the rental method, the rental price under the tokens method, a
+/// horizon's growth rates without a horizon.
+fn unused_reason(key: &str, scenario: &Scenario) -> Option<&'static str> {
+    if !scenario.sources.contains_key(key) {
+        return Some(match &scenario.inference {
+            InferenceValue::Rental { .. } if key.starts_with("inference.") => {
+                "with --method rental the inference value is the rental price per GPU-hour, \
+                 so roofline inputs and the token price are not used"
+            }
+            InferenceValue::Tokens { .. } if key.starts_with("inference.") => {
+                "with --method tokens the inference value comes from the roofline and the \
+                 token price, not from a rental price"
+            }
+            _ => "nothing in this scenario reads it",
+        });
+    }
+    let growth = [
+        "mining.difficulty_growth_pct_per_month",
+        "mining.btc_price_change_pct_per_month",
+    ];
+    (scenario.horizon.months == 0 && growth.contains(&key))
+        .then_some("it applies to a projection; set --horizon-months N (N > 0)")
+}
+
+/// The `section.field` keys that `layer` sets.
+fn set_keys(layer: &ScenarioFile) -> anyhow::Result<Vec<String>> {
+    let value = serde_json::to_value(layer).context("scenario layer as JSON")?;
+    let mut keys = Vec::new();
+    for (section, fields) in value.as_object().into_iter().flatten() {
+        for (field, v) in fields.as_object().into_iter().flatten() {
+            if !v.is_null() {
+                keys.push(format!("{section}.{field}"));
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// Refuses inputs, from flags or from the scenario file, that the resolved
+/// scenario would not use, so nothing a user gives is silently dropped.
+fn check_inputs_used(
+    file: Option<(&ScenarioFile, &std::path::Path)>,
+    flags: &ScenarioFile,
+    names: &BTreeMap<&'static str, &'static str>,
+    scenario: &Scenario,
+) -> anyhow::Result<()> {
+    for key in set_keys(flags)? {
+        if let Some(why) = unused_reason(&key, scenario) {
+            let flag = names.get(key.as_str()).copied().unwrap_or("a flag");
+            anyhow::bail!("{flag} is not used: {why}");
+        }
+    }
+    if let Some((file, path)) = file {
+        // A flag that switches the method or the horizon may leave the file's
+        // inputs for the other setting unread: that is what overriding means.
+        let flag_keys = set_keys(flags)?;
+        let overridden = |key: &str| {
+            let decider = if key.starts_with("inference.") {
+                "inference.method"
+            } else {
+                "mining.horizon_months"
+            };
+            flag_keys.iter().any(|k| k == decider)
+        };
+        for key in set_keys(file)? {
+            if overridden(&key) {
+                continue;
+            }
+            if let Some(why) = unused_reason(&key, scenario) {
+                anyhow::bail!("scenario {}: `{key}` is not used: {why}", path.display());
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn run(args: &Args) -> anyhow::Result<()> {
+    if args.bench_backend.is_some() && args.bench.is_none() {
+        anyhow::bail!(
+            "--bench-backend picks a result from a bench report: add --bench REPORT.json"
+        );
+    }
     let file = args
         .scenario
         .as_ref()
@@ -255,6 +338,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         file.as_ref().map(|(f, p)| (f, p.as_path())),
         bench.as_ref(),
         Some((&flags, &names)),
+    )?;
+    check_inputs_used(
+        file.as_ref().map(|(f, p)| (f, p.as_path())),
+        &flags,
+        &names,
+        &scenario,
     )?;
     let decision = evaluate(&scenario)?;
     let sweeps = sensitivity::default_sweeps(&scenario)?;
