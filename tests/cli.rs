@@ -286,6 +286,22 @@ fn bad_input_is_a_clean_error() {
             vec!["bench", "--backend", "gpu", "--threads", "2"],
             "--threads 2 applies to CPU backends",
         ),
+        (
+            vec!["bench", "--backend", "scalar", "--gpu-watts", "300"],
+            "--gpu-watts is not used: no GPU backend runs in this bench",
+        ),
+        (
+            vec![
+                "bench",
+                "--backend",
+                "scalar",
+                "--meter",
+                "mock",
+                "--cpu-watts",
+                "50",
+            ],
+            "--cpu-watts sets the power model's figures, which --meter mock does not use",
+        ),
     ];
     for (args, needle) in cases {
         assert_clean_error(&args, needle);

@@ -138,6 +138,21 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         mock_idle_watts: watts("mock-idle-watts", args.mock_idle_watts)?,
         rapl_root: args.rapl_root.clone(),
     };
+    // The power-model figures are read only by the `auto` and `modeled` meters.
+    if !matches!(args.meter, MeterKind::Auto | MeterKind::Modeled) {
+        for (flag, given) in [
+            ("--cpu-watts", args.cpu_watts.is_some()),
+            ("--gpu-watts", args.gpu_watts.is_some()),
+        ] {
+            if given {
+                anyhow::bail!(
+                    "{flag} sets the power model's figures, which --meter {} does not use \
+                     (use --meter modeled, or auto)",
+                    args.meter
+                );
+            }
+        }
+    }
     let choices: Vec<BackendChoice> = if args.backend == "all" {
         let mut all: Vec<BackendChoice> = CpuKernel::available()
             .into_iter()
@@ -200,6 +215,25 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             }
         };
         engines.push((opened, slot));
+    }
+
+    for (flag, given, kind, runs) in [
+        (
+            "--cpu-watts",
+            args.cpu_watts.is_some(),
+            "CPU",
+            devices.iter().any(|(d, _)| matches!(d, Device::Cpu { .. })),
+        ),
+        (
+            "--gpu-watts",
+            args.gpu_watts.is_some(),
+            "GPU",
+            devices.iter().any(|(d, _)| matches!(d, Device::Gpu { .. })),
+        ),
+    ] {
+        if given && !runs {
+            anyhow::bail!("{flag} is not used: no {kind} backend runs in this bench");
+        }
     }
 
     let hidden = args.json || !std::io::stderr().is_terminal();
