@@ -2,14 +2,16 @@
 //! (snapshot plus exact energy arithmetic), meter selection and fallbacks,
 //! exports that parse back, and clear errors for bad input.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use hashwatt::bench::BenchReport;
 use serde_json::Value;
 
 fn hashwatt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hashwatt"))
+    common::hashwatt_command()
         .args(args)
         .output()
         .expect("the hashwatt binary runs")

@@ -1,12 +1,14 @@
 //! The `hashwatt` binary as users run it: outputs, JSON contracts and bad input.
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Output;
 
 const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
 const GENESIS_HASH: &str = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f";
 
 fn hashwatt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hashwatt"))
+    common::hashwatt_command()
         .args(args)
         .output()
         .expect("the binary runs")

@@ -1,10 +1,12 @@
 //! The `econ` and `compare` commands as users run them.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hashwatt"))
+    common::hashwatt_command()
 }
 
 fn root() -> PathBuf {

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -362,7 +361,7 @@ fn unknown_adapter_is_a_clear_error() {
 }
 
 fn hashwatt(args: &[&str], backend_env: Option<&str>) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hashwatt"));
+    let mut cmd = common::hashwatt_command();
     cmd.args(args);
     if let Some(b) = backend_env {
         cmd.env("WGPU_BACKEND", b);

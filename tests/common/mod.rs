@@ -53,3 +53,14 @@ pub fn random_header(seed: u64) -> Header {
     }
     Header::from_bytes(&bytes)
 }
+
+/// The `hashwatt` binary, to run as users do.
+///
+/// `NODEVICE_SELECT=1` turns off Mesa's Vulkan device-select layer, which on a
+/// headless host prints `error: XDG_RUNTIME_DIR is invalid or not set` to the
+/// stderr of every Vulkan program; the tests read hashwatt's own stderr.
+pub fn hashwatt_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hashwatt"));
+    cmd.env("NODEVICE_SELECT", "1");
+    cmd
+}
