@@ -474,50 +474,33 @@ fn econ_reads_a_report_that_bench_just_wrote() {
 /// method may leave the file's other inputs unread (that is overriding).
 #[test]
 fn unused_inputs_are_refused_not_dropped() {
-    fails_naming(
-        &[
-            "econ",
-            "--hashrate",
-            "1e9",
-            "--method",
-            "tokens",
-            "--rental-usd-per-hour",
-            "2",
-        ],
-        "--rental-usd-per-hour is not used: with --method tokens",
-    );
-    fails_naming(
-        &[
-            "econ",
-            "--hashrate",
-            "1e9",
-            "--rental-usd-per-hour",
-            "2",
-            "--usd-per-mtok",
-            "0.1",
-        ],
-        "--usd-per-mtok is not used: with --method rental",
-    );
-    fails_naming(
-        &[
-            "econ",
-            "--hashrate",
-            "1e9",
-            "--rental-usd-per-hour",
-            "2",
-            "--model",
-            "llama-3.1-70b",
-        ],
-        "--model is not used",
-    );
-    fails_naming(
-        &["econ", "--hashrate", "1e9", "--difficulty-growth", "3"],
-        "--difficulty-growth is not used: it applies to a projection",
-    );
-    fails_naming(
-        &["econ", "--hashrate", "1e9", "--bench-backend", "gpu"],
-        "--bench-backend picks a result from a bench report",
-    );
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--method", "tokens", "--rental-usd-per-hour", "2"],
+            "--rental-usd-per-hour is not used: with --method tokens",
+        ),
+        (
+            &["--rental-usd-per-hour", "2", "--usd-per-mtok", "0.1"],
+            "--usd-per-mtok is not used: with --method rental",
+        ),
+        (
+            &["--rental-usd-per-hour", "2", "--model", "llama-3.1-70b"],
+            "--model is not used",
+        ),
+        (
+            &["--difficulty-growth", "3"],
+            "--difficulty-growth is not used: it applies to a projection",
+        ),
+        (
+            &["--bench-backend", "gpu"],
+            "--bench-backend picks a result from a bench report",
+        ),
+    ];
+    for (extra, needle) in cases {
+        let mut args = vec!["econ", "--hashrate", "1e9"];
+        args.extend_from_slice(extra);
+        fails_naming(&args, needle);
+    }
     // The same from a scenario file.
     let dir = std::env::temp_dir().join(format!("hashwatt-unused-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
