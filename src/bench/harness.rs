@@ -225,21 +225,15 @@ pub fn run_backend(
     )?;
     let seconds = elapsed.as_secs_f64();
     let mut result = BenchResult {
-        backend: engine.name(),
-        threads: engine.threads(),
-        hashes,
-        seconds,
-        hashrate: hashes as f64 / seconds,
-        device: engine.device(),
         warmup_seconds: config.warmup.as_secs_f64(),
         interval_hashrate: IntervalHashrate::of(&rates),
-        energy: None,
-        hashes_per_joule: None,
-        joules_per_terahash: None,
-        net_hashes_per_joule: None,
-        net_joules_per_terahash: None,
-        times_less_efficient_than_asic: None,
-        cancel_latency_ms: None,
+        ..BenchResult::timing(
+            engine.name(),
+            engine.threads(),
+            hashes,
+            seconds,
+            engine.device(),
+        )
     };
     if let Some(m) = meter {
         let joules = m.stop(Window {
@@ -353,23 +347,7 @@ mod tests {
     }
 
     fn run_stub(hashes: u64, seconds: f64) -> BenchResult {
-        BenchResult {
-            backend: "scalar".into(),
-            threads: 1,
-            hashes,
-            seconds,
-            hashrate: hashes as f64 / seconds,
-            device: "cpu".into(),
-            warmup_seconds: 0.0,
-            interval_hashrate: None,
-            energy: None,
-            hashes_per_joule: None,
-            joules_per_terahash: None,
-            net_hashes_per_joule: None,
-            net_joules_per_terahash: None,
-            times_less_efficient_than_asic: None,
-            cancel_latency_ms: None,
-        }
+        BenchResult::timing("scalar".into(), 1, hashes, seconds, "cpu".into())
     }
 
     #[test]

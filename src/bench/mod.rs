@@ -158,6 +158,35 @@ pub struct BenchResult {
     pub cancel_latency_ms: Option<f64>,
 }
 
+impl BenchResult {
+    /// A run's timing, with no interval series, energy or cancel figures yet.
+    pub fn timing(
+        backend: String,
+        threads: usize,
+        hashes: u64,
+        seconds: f64,
+        device: String,
+    ) -> Self {
+        BenchResult {
+            backend,
+            threads,
+            hashes,
+            seconds,
+            hashrate: hashes as f64 / seconds,
+            device,
+            warmup_seconds: 0.0,
+            interval_hashrate: None,
+            energy: None,
+            hashes_per_joule: None,
+            joules_per_terahash: None,
+            net_hashes_per_joule: None,
+            net_joules_per_terahash: None,
+            times_less_efficient_than_asic: None,
+            cancel_latency_ms: None,
+        }
+    }
+}
+
 /// The idle power of a device, measured or modeled before the runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IdleReport {
