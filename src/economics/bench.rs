@@ -3,6 +3,13 @@
 //! The reader is tolerant: unknown fields are ignored, and the energy fields
 //! (`energy`, `hashes_per_joule`, `joules_per_terahash`) may be absent or
 //! `null`, as in reports written before energy metering existed.
+//!
+//! It is a lenient view of the schema that [`crate::bench::BenchReport`]
+//! writes, kept apart from that strict type on purpose: economics needs only a
+//! backend's hash rate and, when present, its watts, and analysts trim or
+//! hand-write reports (a rate measured by another miner, say). The test
+//! `econ_reads_a_report_that_bench_just_wrote` (`tests/econ_cli.rs`) keeps the
+//! two in step.
 
 use super::error::{EconError, Result};
 use serde::{Deserialize, Serialize};
