@@ -3,7 +3,7 @@
 //! Shaped like wgpu's `repeated_compute` example: everything is created in
 //! [`GpuContext::new`] and every batch only writes a 160-byte uniform, records
 //! one clear, one dispatch and one copy, and maps a readback buffer. There are
-//! two [`Slot`]s (uniform, hit buffer, readback buffer, bind group) so batch
+//! two `Slot`s (uniform, hit buffer, readback buffer, bind group) so batch
 //! N + 1 can be queued while batch N's results are read.
 
 use std::sync::mpsc;
@@ -25,9 +25,9 @@ pub struct GpuParams {
     pub w31_base: u32,
     /// Nonce-independent part of W32: σ0(W17) + W16.
     pub w32_base: u32,
-    /// K[16] + W16.
+    /// `K[16] + W16`.
     pub kw16: u32,
-    /// K[17] + W17.
+    /// `K[17] + W17`.
     pub kw17: u32,
     /// First nonce of the batch.
     pub base: u32,
