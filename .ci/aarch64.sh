@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cross-builds hashwatt for aarch64-unknown-linux-gnu and runs the CPU kernel
 # tests (and the library's unit tests) under qemu-user, so the NEON and ARMv8
-# SHA-2 kernels are really executed. Runs as root in CI (Debian/Ubuntu).
+# SHA-2 kernels are really executed. Debian/Ubuntu; root or sudo for apt.
 #
 # The linker and runner come from .cargo/config.toml. qemu's `max` CPU model
 # has NEON and the SHA-2 extension; HASHWATT_REQUIRE_KERNELS makes a missing
@@ -11,8 +11,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt-get update -qq
-apt-get install -y -qq qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross >/dev/null
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+export DEBIAN_FRONTEND=noninteractive
+as_root apt-get update -qq
+as_root apt-get install -y -qq qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross >/dev/null
 rustup target add aarch64-unknown-linux-gnu
 
 export QEMU_CPU="${QEMU_CPU:-max}"
