@@ -285,10 +285,9 @@ pub fn cancel_latency(engine: &dyn Engine, run_for: Duration) -> Result<Duration
         std::thread::sleep(run_for);
         let cancelled_at = Instant::now();
         token.cancel();
-        let (outcome, returned_at) = searcher.join().map_err(|_| SearchError::Backend {
-            backend: engine.name(),
-            reason: "the search thread panicked".into(),
-        })?;
+        let (outcome, returned_at) = searcher
+            .join()
+            .map_err(|_| SearchError::backend(engine.name(), "the search thread panicked"))?;
         outcome?;
         Ok(returned_at.saturating_duration_since(cancelled_at))
     })
@@ -312,10 +311,7 @@ pub fn run(engine: &dyn Engine, duration: Duration) -> Result<BenchResult, Searc
     run_backend(engine, &device, None, None, &config, &mut |_| {}).map_err(|e| match e {
         BenchError::Search(e) => e,
         // No meter, so no energy error can occur; map it anyway rather than panic.
-        BenchError::Energy(e) => SearchError::Backend {
-            backend: engine.name(),
-            reason: e.to_string(),
-        },
+        BenchError::Energy(e) => SearchError::backend(engine.name(), e),
     })
 }
 

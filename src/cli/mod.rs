@@ -83,7 +83,7 @@ fn unused_threads_note(
     engine: &dyn hashwatt::search::Engine,
 ) -> Option<String> {
     let t = threads?;
-    (engine.name() == "gpu").then(|| {
+    (engine.kind() == hashwatt::search::EngineKind::Gpu).then(|| {
         format!("--threads {t} not used: auto picked the GPU, which sizes its batches by time")
     })
 }

@@ -286,10 +286,10 @@ pub enum Device {
 }
 
 impl Device {
-    /// The device an engine runs on: the `gpu` backend runs on the GPU named by
-    /// [`crate::search::Engine::device`], every other backend on the CPU.
+    /// The device an engine runs on: a GPU engine ([`crate::search::EngineKind::Gpu`])
+    /// on the GPU named by [`crate::search::Engine::device`], every other on the CPU.
     pub fn of(engine: &dyn crate::search::Engine, logical_cpus: usize) -> Device {
-        if engine.name() == "gpu" {
+        if engine.kind() == crate::search::EngineKind::Gpu {
             Device::Gpu {
                 adapter: engine.device(),
             }

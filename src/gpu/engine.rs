@@ -26,8 +26,10 @@ use std::time::{Duration, Instant};
 use super::adapter::{self, Tuning};
 use super::context::{GpuContext, GpuParams, MAX_BATCH, Pending, SLOTS};
 use super::{GpuError, GpuOptions};
-use crate::search::{CancelToken, Engine, Hit, Job, SearchError, SearchOutcome, SearchStats};
-use crate::sha256::{NoncePrecomp, scalar};
+use crate::search::{
+    CancelToken, Engine, EngineKind, Hit, Job, SearchError, SearchOutcome, SearchStats,
+};
+use crate::sha256::scalar;
 
 /// Workgroups in the first batch an engine runs, before any timing is known.
 const FIRST_BATCH_WORKGROUPS: u64 = 64;
@@ -196,7 +198,7 @@ impl GpuEngine {
         let started = Instant::now();
         let ctx = self.ctx.lock().map_err(|_| GpuError::Poisoned)?;
         self.check_lost()?;
-        let pre = NoncePrecomp::new(&job.header, &job.target);
+        let pre = job.precomp();
         let per_group = ctx.tuning().nonces_per_workgroup();
 
         let mut search = Search {
@@ -336,6 +338,10 @@ impl Search<'_> {
 impl Engine for GpuEngine {
     fn name(&self) -> String {
         "gpu".to_string()
+    }
+
+    fn kind(&self) -> EngineKind {
+        EngineKind::Gpu
     }
 
     fn threads(&self) -> usize {

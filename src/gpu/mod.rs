@@ -183,9 +183,6 @@ impl GpuOptions {
 
 impl From<GpuError> for crate::search::SearchError {
     fn from(e: GpuError) -> Self {
-        crate::search::SearchError::Backend {
-            backend: "gpu".into(),
-            reason: e.to_string(),
-        }
+        crate::search::SearchError::backend("gpu", e)
     }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::gpu::GpuAdapterInfo;
-use crate::sha256::CpuFeatures;
+use crate::platform::{self, CpuFeatures};
 
 /// The machine a report comes from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,13 +31,13 @@ impl Machine {
     /// Describes the running machine.
     pub fn detect() -> Self {
         Machine {
-            cpu: cpu_model().unwrap_or_else(|| std::env::consts::ARCH.to_string()),
+            cpu: platform::cpu_model(),
             cpu_features: CpuFeatures::detect()
                 .names()
                 .into_iter()
                 .map(String::from)
                 .collect(),
-            logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            logical_cpus: platform::logical_cpus(),
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             hashwatt_version: env!("CARGO_PKG_VERSION").to_string(),
             git_commit: GIT_COMMIT.to_string(),
@@ -48,15 +48,3 @@ impl Machine {
 
 /// The commit this build comes from, embedded by `build.rs`.
 pub const GIT_COMMIT: &str = env!("HASHWATT_GIT_COMMIT");
-
-/// The CPU model from `/proc/cpuinfo` (Linux), if readable.
-fn cpu_model() -> Option<String> {
-    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    info.lines()
-        .find_map(|l| {
-            l.strip_prefix("model name")
-                .or_else(|| l.strip_prefix("Model"))
-        })
-        .and_then(|rest| rest.split_once(':'))
-        .map(|(_, v)| v.trim().to_string())
-}
