@@ -12,7 +12,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::gpu::{GpuEngine, GpuError, GpuOptions, adapter};
-use crate::search::{CpuEngine, Engine, SearchError};
+use crate::search::{CpuEngine, Engine, EngineKind, SearchError};
 use crate::sha256::{CpuFeatures, CpuKernel, CpuKernelKind};
 
 /// Errors from choosing or opening a backend.
@@ -139,6 +139,15 @@ pub struct Opened {
     pub engine: Box<dyn Engine>,
     /// A note for the user, e.g. that `auto` fell back to the CPU.
     pub note: Option<String>,
+}
+
+/// The note for CPU threads asked of `auto` when `auto` picked the GPU, which
+/// sizes its batches by time and so does not use them.
+pub fn unused_threads_note(options: &EngineOptions, engine: &dyn Engine) -> Option<String> {
+    let t = options.threads?;
+    (engine.kind() == EngineKind::Gpu).then(|| {
+        format!("--threads {t} not used: auto picked the GPU, which sizes its batches by time")
+    })
 }
 
 /// Opens the engine for `choice`.

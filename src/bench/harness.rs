@@ -7,7 +7,8 @@ use super::{
     AsicReference, BenchResult, EnergyReport, IntervalHashrate, synthetic_header,
     unreachable_target,
 };
-use crate::energy::{Device, EnergyError, EnergySource, PowerMeter, Watts, Window};
+use crate::backend::BackendError;
+use crate::energy::{Device, EnergyError, EnergySource, MeterKind, PowerMeter, Watts, Window};
 use crate::search::{CancelToken, Engine, Job, SearchError};
 
 /// Errors from a bench run.
@@ -17,9 +18,49 @@ pub enum BenchError {
     /// The engine failed.
     #[error(transparent)]
     Search(#[from] SearchError),
-    /// The meter failed.
+    /// The meter failed, or the meter asked for cannot measure a device.
     #[error(transparent)]
     Energy(#[from] EnergyError),
+    /// A backend of a [`Plan`](super::plan::Plan) could not be opened.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// A backend's run failed.
+    #[error("benchmarking backend {backend}")]
+    Run {
+        /// The backend.
+        backend: String,
+        /// What failed.
+        #[source]
+        source: Box<BenchError>,
+    },
+    /// A backend's cancel-latency probe failed.
+    #[error("measuring the cancel latency of {backend}")]
+    CancelProbe {
+        /// The backend.
+        backend: String,
+        /// What failed.
+        #[source]
+        source: SearchError,
+    },
+    /// A power-model figure given to a meter that does not read it.
+    #[error(
+        "{flag} sets the power model's figures, which --meter {meter} does not use \
+         (use --meter modeled, or auto)"
+    )]
+    PowerFigureIgnored {
+        /// The figure (`--cpu-watts`, `--gpu-watts`).
+        flag: &'static str,
+        /// The meter asked for.
+        meter: MeterKind,
+    },
+    /// A power-model figure for a kind of device no backend of the plan runs on.
+    #[error("{flag} is not used: no {kind} backend runs in this bench")]
+    PowerFigureUnused {
+        /// The figure (`--cpu-watts`, `--gpu-watts`).
+        flag: &'static str,
+        /// `CPU` or `GPU`.
+        kind: &'static str,
+    },
 }
 
 /// How long to run.
@@ -89,6 +130,17 @@ pub fn measure_idle(
     duration: Duration,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Option<Idle>, EnergyError> {
+    measure_idle_until(meter, duration, &CancelToken::new(), progress)
+}
+
+/// [`measure_idle`] that also stops early (keeping the part measured) when
+/// `cancel` fires.
+pub(crate) fn measure_idle_until(
+    meter: &mut dyn PowerMeter,
+    duration: Duration,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Option<Idle>, EnergyError> {
     if let Some(watts) = meter.idle_power() {
         return Ok(Some(Idle {
             watts,
@@ -109,7 +161,7 @@ pub fn measure_idle(
             total: duration,
             hashrate: 0.0,
         });
-        if done >= duration {
+        if done >= duration || cancel.is_cancelled() {
             break;
         }
         std::thread::sleep((duration - done).min(Duration::from_millis(250)));
@@ -133,8 +185,9 @@ fn hash_until(
     engine: &dyn Engine,
     header: &mut crate::header::Header,
     deadline: Instant,
+    cancel: &CancelToken,
 ) -> Result<u64, SearchError> {
-    let token = CancelToken::with_deadline(deadline);
+    let token = cancel.child_with_deadline(deadline);
     let target = unreachable_target();
     let mut hashes = 0;
     loop {
@@ -147,10 +200,13 @@ fn hash_until(
     }
 }
 
-/// Runs `engine` for `total` in equal intervals; returns (hashes, per-interval rates, elapsed).
+/// Runs `engine` for `total` in equal intervals (fewer when `cancel` fires);
+/// returns (hashes, per-interval rates, elapsed).
+#[allow(clippy::too_many_arguments)]
 fn run_phase<'m>(
     engine: &dyn Engine,
     header: &mut crate::header::Header,
+    cancel: &CancelToken,
     phase: Phase,
     total: Duration,
     interval: Duration,
@@ -166,7 +222,7 @@ fn run_phase<'m>(
     let mut rates = Vec::with_capacity(n as usize);
     let mut slice_start = started;
     for i in 1..=n {
-        let h = hash_until(engine, header, started + slice * i)?;
+        let h = hash_until(engine, header, started + slice * i, cancel)?;
         let now = Instant::now();
         let rate = h as f64 / (now - slice_start).as_secs_f64().max(1e-9);
         slice_start = now;
@@ -181,6 +237,9 @@ fn run_phase<'m>(
             total,
             hashrate: rate,
         });
+        if cancel.is_cancelled() {
+            break;
+        }
     }
     Ok((hashes, rates, started.elapsed()))
 }
@@ -194,9 +253,31 @@ fn run_phase<'m>(
 pub fn run_backend(
     engine: &dyn Engine,
     device: &Device,
+    meter: Option<&mut (dyn PowerMeter + '_)>,
+    idle: Option<&Idle>,
+    config: &BenchConfig,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<BenchResult, BenchError> {
+    run_backend_until(
+        engine,
+        device,
+        meter,
+        idle,
+        config,
+        &CancelToken::new(),
+        progress,
+    )
+}
+
+/// [`run_backend`] that stops early when `cancel` fires: the window then
+/// ends at the slice in progress, and the result covers the part measured.
+pub(crate) fn run_backend_until(
+    engine: &dyn Engine,
+    device: &Device,
     mut meter: Option<&mut (dyn PowerMeter + '_)>,
     idle: Option<&Idle>,
     config: &BenchConfig,
+    cancel: &CancelToken,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<BenchResult, BenchError> {
     let mut header = synthetic_header();
@@ -204,6 +285,7 @@ pub fn run_backend(
         run_phase(
             engine,
             &mut header,
+            cancel,
             Phase::Warmup,
             config.warmup,
             config.interval,
@@ -217,6 +299,7 @@ pub fn run_backend(
     let (hashes, rates, elapsed) = run_phase(
         engine,
         &mut header,
+        cancel,
         Phase::Measure,
         config.seconds,
         config.interval,
@@ -290,28 +373,6 @@ pub fn cancel_latency(engine: &dyn Engine, run_for: Duration) -> Result<Duration
             .map_err(|_| SearchError::backend(engine.name(), "the search thread panicked"))?;
         outcome?;
         Ok(returned_at.saturating_duration_since(cancelled_at))
-    })
-}
-
-/// Runs `engine` on the synthetic job for `duration` without warmup or meter:
-/// hashrate only (the foundation's entry point, kept for its callers).
-///
-/// # Errors
-/// Any [`SearchError`] from the engine.
-pub fn run(engine: &dyn Engine, duration: Duration) -> Result<BenchResult, SearchError> {
-    let config = BenchConfig {
-        seconds: duration,
-        warmup: Duration::ZERO,
-        interval: Duration::from_secs(1),
-    };
-    let device = Device::Cpu {
-        model: engine.device(),
-        logical_cpus: 1,
-    };
-    run_backend(engine, &device, None, None, &config, &mut |_| {}).map_err(|e| match e {
-        BenchError::Search(e) => e,
-        // No meter, so no energy error can occur; map it anyway rather than panic.
-        BenchError::Energy(e) => SearchError::backend(engine.name(), e),
     })
 }
 

@@ -1,5 +1,8 @@
 //! The benchmark harness: hashes per second and per joule of each backend.
 //!
+//! [`Plan::run`] is "bench this machine" as one call (what `hashwatt bench`
+//! runs): backends, a meter per device, idle power, runs, the report.
+//!
 //! The job is synthetic (a fixed header, varied in its time field when the
 //! nonce space runs out or a new interval starts) with a target of 1, which no
 //! hash meets in practice, so the figure is pure search speed.
@@ -14,16 +17,19 @@
 //! [`PowerMeter`]: crate::energy::PowerMeter
 
 pub mod harness;
+pub mod machine;
+pub mod plan;
 
 use serde::{Deserialize, Serialize};
 
 use crate::header::Header;
 use crate::pow::Target;
-use crate::report::machine::Machine;
+pub use machine::Machine;
 
 pub use harness::{
-    BenchConfig, BenchError, Idle, Phase, Progress, cancel_latency, measure_idle, run, run_backend,
+    BenchConfig, BenchError, Idle, Phase, Progress, cancel_latency, measure_idle, run_backend,
 };
+pub use plan::{Event, Plan};
 
 /// The JSON schema name of a bench report. Version 1 is kept: fields are only
 /// added (with defaults when reading older reports), never renamed or removed.
