@@ -3,6 +3,7 @@
 //! The crate measures a SHA-256d nonce search on every backend a machine has
 //! and turns hashes per joule into money. Its layers:
 //!
+//! - [`units`] and [`hardware`]: unit newtypes and the one cited table of GPU and ASIC figures;
 //! - [`header`] and [`pow`]: block headers, hashes and targets (rust-bitcoin's names);
 //! - [`sha256`]: SHA-256d kernels (one file per backend) and the run-time dispatcher;
 //! - [`search`]: jobs, hits, cancellation and the backend-neutral [`search::Engine`];
@@ -35,8 +36,10 @@ pub mod bench;
 pub mod economics;
 pub mod energy;
 pub mod gpu;
+pub mod hardware;
 pub mod header;
 pub mod pow;
 pub mod report;
 pub mod search;
 pub mod sha256;
+pub mod units;
