@@ -5,6 +5,7 @@
 //!
 //! - leaves under everything: [`hex`] (hex text), [`hash`] (the hash type) and
 //!   [`platform`] (CPU model and features, no GPU needed);
+//! - [`units`] and [`hardware`]: unit newtypes and the one cited table of GPU and ASIC figures;
 //! - [`header`] and [`pow`]: block headers, hashes and targets (rust-bitcoin's names);
 //! - [`sha256`]: SHA-256d kernels (one file per backend) and the run-time dispatcher;
 //! - [`search`]: jobs, hits, cancellation and the backend-neutral [`search::Engine`];
@@ -37,6 +38,7 @@ pub mod bench;
 pub mod economics;
 pub mod energy;
 pub mod gpu;
+pub mod hardware;
 pub mod hash;
 pub mod header;
 pub mod hex;
@@ -45,3 +47,4 @@ pub mod pow;
 pub mod report;
 pub mod search;
 pub mod sha256;
+pub mod units;

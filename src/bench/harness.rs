@@ -8,8 +8,9 @@ use super::{
     unreachable_target,
 };
 use crate::backend::BackendError;
-use crate::energy::{Device, EnergyError, EnergySource, MeterKind, PowerMeter, Watts, Window};
+use crate::energy::{Device, EnergyError, EnergySource, MeterKind, PowerMeter, Window};
 use crate::search::{CancelToken, Engine, Job, SearchError};
+use crate::units::Watts;
 
 /// Errors from a bench run.
 #[derive(Debug, thiserror::Error)]
@@ -379,9 +380,10 @@ pub fn cancel_latency(engine: &dyn Engine, run_for: Duration) -> Result<Duration
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::energy::{Joules, MockMeter};
+    use crate::energy::MockMeter;
     use crate::search::CpuEngine;
     use crate::sha256::CpuKernel;
+    use crate::units::Joules;
 
     #[test]
     fn efficiency_arithmetic() {

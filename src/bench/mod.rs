@@ -46,20 +46,23 @@ pub struct AsicReference {
     pub source: String,
 }
 
-/// Antminer S21 XP efficiency: 270 TH/s at 3,645 W, 13.5 J/TH (±5 %, at the
-/// wall, 25 °C), 2024. Source: btcminermarketplace.com spec list and public
-/// miner tables, as collected in ECONOMICS-FACTS §3 (secondary).
-pub const S21_XP_JOULES_PER_TERAHASH: f64 = 13.5;
+/// Antminer S21 XP efficiency, 13.5 J/TH at the wall: the hardware table's
+/// [`S21_XP`](crate::hardware::S21_XP) row.
+pub const S21_XP_JOULES_PER_TERAHASH: f64 = crate::hardware::S21_XP.j_per_th;
 
 impl Default for AsicReference {
     fn default() -> Self {
+        let a = crate::hardware::S21_XP;
         AsicReference {
-            model: "Antminer S21 XP".into(),
-            joules_per_terahash: S21_XP_JOULES_PER_TERAHASH,
-            source:
-                "270 TH/s at 3,645 W, 13.5 J/TH at the wall (btcminermarketplace.com spec list, \
-                     2024; ECONOMICS-FACTS §3)"
-                    .into(),
+            model: a.name.into(),
+            joules_per_terahash: a.j_per_th,
+            source: format!(
+                "{} TH/s at {} W, {} J/TH at the wall ({}; docs/sources.md)",
+                a.th_per_s,
+                a.wall_watts.get(),
+                a.j_per_th,
+                a.source
+            ),
         }
     }
 }

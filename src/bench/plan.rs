@@ -286,8 +286,9 @@ pub enum Event {
 mod tests {
     use super::*;
     use crate::bench::Phase;
-    use crate::energy::{PowerOverride, Watts};
+    use crate::energy::PowerOverride;
     use crate::sha256::CpuKernelKind;
+    use crate::units::Watts;
 
     fn scalar_plan() -> Plan {
         Plan {
