@@ -9,8 +9,10 @@
 
 use std::fmt;
 use std::str::FromStr;
+#[cfg(feature = "gpu")]
 use std::time::Duration;
 
+#[cfg(feature = "gpu")]
 use crate::gpu::{GpuEngine, GpuError, GpuOptions, adapter};
 use crate::search::{CpuEngine, Engine, EngineKind, SearchError};
 use crate::sha256::{CpuFeatures, CpuKernel, CpuKernelKind};
@@ -43,12 +45,17 @@ pub enum BackendError {
     #[error(transparent)]
     Search(#[from] SearchError),
     /// The GPU backend could not start.
+    #[cfg(feature = "gpu")]
     #[error("backend gpu: {0}")]
     Gpu(GpuError),
+    /// The GPU backend was asked for in a build without the `gpu` feature.
+    #[error("backend gpu: this hashwatt was built without the gpu feature")]
+    GpuNotBuilt,
 }
 
 // Not `#[from]`: that would also make the GPU error the `source`, and `{:#}`
 // would print its message twice.
+#[cfg(feature = "gpu")]
 impl From<GpuError> for BackendError {
     fn from(e: GpuError) -> Self {
         BackendError::Gpu(e)
@@ -119,6 +126,7 @@ pub struct EngineOptions {
     pub batch_ms: Option<u32>,
 }
 
+#[cfg(feature = "gpu")]
 impl EngineOptions {
     /// The GPU engine options these stand for.
     pub fn gpu_options(&self) -> GpuOptions {
@@ -158,6 +166,7 @@ pub fn unused_threads_note(options: &EngineOptions, engine: &dyn Engine) -> Opti
 /// that matches none), or an engine start failure.
 pub fn open(choice: BackendChoice, options: &EngineOptions) -> Result<Opened, BackendError> {
     let kernel = match choice {
+        #[cfg(feature = "gpu")]
         BackendChoice::Gpu => {
             let engine = GpuEngine::open(&options.gpu_options())?;
             return Ok(Opened {
@@ -165,6 +174,8 @@ pub fn open(choice: BackendChoice, options: &EngineOptions) -> Result<Opened, Ba
                 note: None,
             });
         }
+        #[cfg(not(feature = "gpu"))]
+        BackendChoice::Gpu => return Err(BackendError::GpuNotBuilt),
         BackendChoice::Auto => return open_auto(options),
         BackendChoice::Cpu => CpuKernel::best(),
         BackendChoice::Kernel(kind) => CpuKernel::new(kind).ok_or_else(|| {
@@ -187,7 +198,23 @@ pub fn open(choice: BackendChoice, options: &EngineOptions) -> Result<Opened, Ba
     })
 }
 
+/// `auto` in a build without the GPU backend: the best CPU kernel (an
+/// `--adapter` asks for the GPU, which this build lacks).
+#[cfg(not(feature = "gpu"))]
+fn open_auto(options: &EngineOptions) -> Result<Opened, BackendError> {
+    if options.adapter.is_some() {
+        return Err(BackendError::GpuNotBuilt);
+    }
+    let cpu = CpuKernel::best();
+    cpu_with_note(
+        cpu,
+        options,
+        format!("built without the gpu feature: using CPU backend {cpu}"),
+    )
+}
+
 /// `auto`: the named or best hardware GPU adapter, else the best CPU kernel.
+#[cfg(feature = "gpu")]
 fn open_auto(options: &EngineOptions) -> Result<Opened, BackendError> {
     let gpu_options = options.gpu_options();
     if options.adapter.is_some() {

@@ -37,6 +37,7 @@ pub mod backend;
 pub mod bench;
 pub mod economics;
 pub mod energy;
+#[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod hardware;
 pub mod hash;

@@ -3,8 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::gpu::GpuAdapterInfo;
-use crate::platform::{self, CpuFeatures};
+use crate::platform::{self, CpuFeatures, GpuAdapterInfo};
 
 /// The machine a report comes from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,10 +41,18 @@ impl Machine {
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             hashwatt_version: env!("CARGO_PKG_VERSION").to_string(),
             git_commit: GIT_COMMIT.to_string(),
-            gpu_adapters: crate::gpu::adapter::adapters().to_vec(),
+            gpu_adapters: gpu_adapters(),
         }
     }
 }
 
 /// The commit this build comes from, embedded by `build.rs`.
 pub const GIT_COMMIT: &str = env!("HASHWATT_GIT_COMMIT");
+
+/// The adapters wgpu finds (none in a build without the `gpu` feature).
+fn gpu_adapters() -> Vec<GpuAdapterInfo> {
+    #[cfg(feature = "gpu")]
+    return crate::gpu::adapter::adapters().to_vec();
+    #[cfg(not(feature = "gpu"))]
+    Vec::new()
+}

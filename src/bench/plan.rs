@@ -246,7 +246,10 @@ impl Plan {
 
 /// Whether wgpu finds any GPU adapter (false in a build without the GPU backend).
 fn gpu_adapter_present() -> bool {
-    !crate::gpu::adapter::adapters().is_empty()
+    #[cfg(feature = "gpu")]
+    return !crate::gpu::adapter::adapters().is_empty();
+    #[cfg(not(feature = "gpu"))]
+    false
 }
 
 /// A step of a running [`Plan`], in the order they happen: for each device an

@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-use hashwatt::gpu::adapter;
 use hashwatt::report::machine::Machine;
 use hashwatt::sha256::{CpuKernel, CpuKernelKind};
 
@@ -71,7 +70,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             }
         }
         if machine.gpu_adapters.is_empty() {
-            writeln!(out, "GPU adapters: none ({})", adapter::no_adapter_reason())?;
+            writeln!(out, "GPU adapters: none ({})", no_adapter_reason())?;
         } else {
             writeln!(out, "GPU adapters (backend gpu, --adapter NAME|INDEX):")?;
             for a in &machine.gpu_adapters {
@@ -90,4 +89,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Why no adapter was found.
+fn no_adapter_reason() -> String {
+    #[cfg(feature = "gpu")]
+    return hashwatt::gpu::adapter::no_adapter_reason();
+    #[cfg(not(feature = "gpu"))]
+    "this hashwatt was built without the gpu feature".to_string()
 }

@@ -15,6 +15,10 @@
 
 pub mod mock;
 pub mod modeled;
+#[cfg(feature = "nvml")]
+pub mod nvml;
+#[cfg(not(feature = "nvml"))]
+#[path = "nvml_not_built.rs"]
 pub mod nvml;
 pub mod rapl;
 
