@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hashwatt::bench::synthetic_header;
-use hashwatt::sha256::{CpuKernel, CpuKernelKind, NoncePrecomp};
+use hashwatt::hazmat::NoncePrecomp;
+use hashwatt::sha256::{CpuKernel, CpuKernelKind};
 
 fn kernels(c: &mut Criterion) {
     let pre = NoncePrecomp::new(&synthetic_header().to_bytes(), 0);

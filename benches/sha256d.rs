@@ -11,7 +11,8 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hashwatt::bench::{synthetic_header, unreachable_target};
-use hashwatt::sha256::{H0, NoncePrecomp, scalar};
+use hashwatt::hazmat::{H0, NoncePrecomp};
+use hashwatt::sha256::scalar;
 use sha2::{Digest, Sha256};
 
 const BATCH: u32 = 4096;

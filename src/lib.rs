@@ -32,6 +32,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![warn(missing_docs)]
+#![warn(unreachable_pub)]
 
 pub mod backend;
 pub mod bench;
@@ -49,3 +50,43 @@ pub mod report;
 pub mod search;
 pub mod sha256;
 pub mod units;
+
+/// The README's Rust examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+/// The few types a scheduler needs first: open a backend, build a job, search
+/// it in cancellable slices, bench the machine.
+///
+/// ```
+/// use hashwatt::prelude::*;
+///
+/// let opened = open(BackendChoice::Cpu, &EngineOptions { threads: Some(1), ..Default::default() })?;
+/// let header: Header = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c".parse()?;
+/// let job = Job::new(header, 2_083_236_000, 2_000, Target::from_compact(header.bits)?)?;
+/// let outcome = opened.engine.search(&job, &CancelToken::new())?;
+/// assert_eq!(outcome.hits[0].hash.to_string(), "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub mod prelude {
+    pub use crate::backend::{BackendChoice, EngineOptions, Opened, open};
+    pub use crate::bench::{BenchReport, Plan};
+    pub use crate::hash::BlockHash;
+    pub use crate::header::Header;
+    pub use crate::pow::{CompactTarget, Target};
+    pub use crate::search::{
+        CancelToken, Engine, EngineKind, Hit, Job, SearchError, SearchOutcome, SearchStats,
+    };
+    pub use crate::units::{Joules, Watts};
+}
+
+/// Kernel internals, public for the crate's own tests and benchmarks and for
+/// readers who want to drive a kernel by hand: the FIPS 180-4 constants, the
+/// per-job precomputation the CPU kernels and the GPU uniform share, and the
+/// GPU's uniform block. No stability promise: these change with the kernels.
+pub mod hazmat {
+    #[cfg(feature = "gpu")]
+    pub use crate::gpu::context::GpuParams;
+    pub use crate::sha256::precomp::{BLOCK2_PAD, H0, HASH2_PAD, K, NoncePrecomp};
+}

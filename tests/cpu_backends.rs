@@ -9,10 +9,11 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use hashwatt::hazmat::NoncePrecomp;
 use hashwatt::header::Header;
 use hashwatt::pow::Target;
 use hashwatt::search::{CancelToken, CpuEngine, Engine, Job};
-use hashwatt::sha256::{CpuKernel, CpuKernelKind, NoncePrecomp};
+use hashwatt::sha256::{CpuKernel, CpuKernelKind};
 use sha2::{Digest, Sha256};
 
 /// Kernels named by `HASHWATT_REQUIRE_KERNELS`.

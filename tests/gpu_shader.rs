@@ -3,8 +3,9 @@
 //! byte, and its folded constants equal the values derived from FIPS 180-4.
 #![cfg(feature = "gpu")]
 
-use hashwatt::gpu::{ENTRY_POINT, GpuParams, SHADER};
-use hashwatt::sha256::{H0, K, scalar};
+use hashwatt::gpu::{ENTRY_POINT, SHADER};
+use hashwatt::hazmat::{GpuParams, H0, K};
+use hashwatt::sha256::scalar;
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 
 fn module() -> naga::Module {
@@ -65,7 +66,7 @@ fn uniform_layout_matches_gpu_params() {
     };
     use std::mem::offset_of;
     let pre = offset_of!(GpuParams, pre);
-    type P = hashwatt::sha256::NoncePrecomp;
+    type P = hashwatt::hazmat::NoncePrecomp;
     assert_eq!(offset("midstate_lo"), pre + offset_of!(P, midstate));
     assert_eq!(offset("midstate_hi"), pre + offset_of!(P, midstate) + 16);
     assert_eq!(offset("state3_lo"), pre + offset_of!(P, state3));

@@ -2,9 +2,10 @@
 
 mod common;
 
+use hashwatt::hazmat::NoncePrecomp;
 use hashwatt::header::Header;
 use hashwatt::pow::{CompactTarget, Target};
-use hashwatt::sha256::{NoncePrecomp, scalar};
+use hashwatt::sha256::scalar;
 use proptest::prelude::*;
 
 fn header_strategy() -> impl Strategy<Value = Header> {

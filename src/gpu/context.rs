@@ -65,22 +65,15 @@ struct Slot {
 
 /// A batch submitted to the GPU whose results are not read yet.
 #[derive(Debug)]
-pub struct Pending {
+pub(crate) struct Pending {
     slot: usize,
     submission: wgpu::SubmissionIndex,
     mapped: mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>,
 }
 
-impl Pending {
-    /// The slot it uses.
-    pub fn slot(&self) -> usize {
-        self.slot
-    }
-}
-
 /// What one batch found.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Readback {
+pub(crate) struct Readback {
     /// Candidates the kernel counted (may exceed the capacity).
     pub count: u32,
     /// The stored candidates: `min(count, capacity)` nonces, in no particular order.
@@ -89,33 +82,32 @@ pub struct Readback {
 
 impl Readback {
     /// Whether more candidates arrived than the buffer holds.
-    pub fn overflowed(&self) -> bool {
+    pub(crate) fn overflowed(&self) -> bool {
         self.count as usize > self.nonces.len()
     }
 }
 
 /// Device, queue, pipeline and two slots of buffers for one adapter.
 #[derive(Debug)]
-pub struct GpuContext {
+pub(crate) struct GpuContext {
     device: wgpu::Device,
     queue: wgpu::Queue,
     pipeline: wgpu::ComputePipeline,
     slots: [Slot; 2],
     tuning: Tuning,
-    hit_capacity: u32,
     max_groups_per_dim: u32,
 }
 
 /// Number of batch slots (double buffering).
-pub const SLOTS: usize = 2;
+pub(crate) const SLOTS: usize = 2;
 
 /// Largest batch, in nonces: keeps `invocation * NONCES_PER_INVOCATION` in the
 /// kernel far from `u32` overflow.
-pub const MAX_BATCH: u64 = 1 << 30;
+pub(crate) const MAX_BATCH: u64 = 1 << 30;
 
 /// A 2-D grid `(x, y)` of at least `groups` workgroups with `x <= max` and
 /// fewer than `y` extra workgroups (which return at once in the kernel).
-pub fn grid(groups: u64, max: u32) -> (u32, u32) {
+pub(crate) fn grid(groups: u64, max: u32) -> (u32, u32) {
     let max = u64::from(max.max(1));
     let y = groups.max(1).div_ceil(max);
     let x = groups.max(1).div_ceil(y);
@@ -155,7 +147,7 @@ impl GpuContext {
     ///
     /// # Errors
     /// [`GpuError::Validation`] when wgpu rejects the shader, pipeline or buffers.
-    pub fn new(
+    pub(crate) fn new(
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         tuning: Tuning,
@@ -250,29 +242,18 @@ impl GpuContext {
                 pipeline,
                 slots: [slot(0), slot(1)],
                 tuning,
-                hit_capacity,
                 max_groups_per_dim: device.limits().max_compute_workgroups_per_dimension.max(1),
             }
         })
     }
 
     /// The tuning the pipeline was built with (after clamping to the device's limits).
-    pub fn tuning(&self) -> Tuning {
+    pub(crate) fn tuning(&self) -> Tuning {
         self.tuning
     }
 
-    /// Hit-buffer capacity in nonces.
-    pub fn hit_capacity(&self) -> u32 {
-        self.hit_capacity
-    }
-
-    /// The device.
-    pub fn device(&self) -> &wgpu::Device {
-        &self.device
-    }
-
     /// Workgroup grid for `count` nonces (see [`grid`]).
-    pub fn grid(&self, count: u32) -> (u32, u32) {
+    pub(crate) fn grid(&self, count: u32) -> (u32, u32) {
         let groups = u64::from(count)
             .div_ceil(self.tuning.nonces_per_workgroup())
             .max(1);
@@ -285,7 +266,7 @@ impl GpuContext {
     ///
     /// # Errors
     /// [`GpuError::Validation`] if wgpu rejects the commands.
-    pub fn submit(&self, slot: usize, params: &GpuParams) -> Result<Pending, GpuError> {
+    pub(crate) fn submit(&self, slot: usize, params: &GpuParams) -> Result<Pending, GpuError> {
         debug_assert!(u64::from(params.count) <= MAX_BATCH && params.count > 0);
         let s = &self.slots[slot % SLOTS];
         let (x, y) = self.grid(params.count);
@@ -327,7 +308,11 @@ impl GpuContext {
     ///
     /// # Errors
     /// [`GpuError::Poll`] if waiting fails for another reason than the timeout.
-    pub fn wait(&self, pending: &Pending, timeout: std::time::Duration) -> Result<bool, GpuError> {
+    pub(crate) fn wait(
+        &self,
+        pending: &Pending,
+        timeout: std::time::Duration,
+    ) -> Result<bool, GpuError> {
         match self.device.poll(wgpu::PollType::Wait {
             submission_index: Some(pending.submission.clone()),
             timeout: Some(timeout),
@@ -345,7 +330,7 @@ impl GpuContext {
     /// # Errors
     /// [`GpuError::Poll`] if waiting fails (device lost), [`GpuError::Map`] if
     /// the readback cannot be mapped or read.
-    pub fn collect(&self, pending: Pending) -> Result<Readback, GpuError> {
+    pub(crate) fn collect(&self, pending: Pending) -> Result<Readback, GpuError> {
         let s = &self.slots[pending.slot];
         // The map callback runs inside the poll that sees the submission done;
         // a few extra polls cover backends that deliver it one poll later.

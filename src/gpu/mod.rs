@@ -1,8 +1,9 @@
 //! The GPU backend: a WGSL compute-shader nonce searcher on any adapter wgpu supports.
 //!
 //! - [`adapter`]: listing adapters, choosing one (`--adapter NAME|INDEX`), per-adapter tuning;
-//! - [`context`]: one long-lived [`GpuContext`] per device (pipeline, bind groups and
-//!   two sets of buffers built once and reused for every batch);
+//! - `context`: one long-lived `GpuContext` per device (pipeline, bind groups and
+//!   two sets of buffers built once and reused for every batch; its uniform
+//!   block is [`crate::hazmat::GpuParams`]);
 //! - [`engine`]: [`GpuEngine`], the [`crate::search::Engine`] that drives the context in
 //!   timed, double-buffered batches and re-checks every candidate on the CPU.
 //!
@@ -10,13 +11,12 @@
 //! [`crate::sha256::scalar::sha256d_h7`] and [`crate::sha256::scalar::scan`].
 
 pub mod adapter;
-pub mod context;
+pub(crate) mod context;
 pub mod engine;
 
 use std::time::Duration;
 
 pub use adapter::{GpuAdapterInfo, Tuning};
-pub use context::{GpuContext, GpuParams};
 pub use engine::GpuEngine;
 
 /// The WGSL source of the nonce kernel.

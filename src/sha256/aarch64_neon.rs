@@ -10,7 +10,7 @@ use super::NoncePrecomp;
 use super::lanes::{LaneConsts, SecondConsts, sha256d_h7_lanes};
 
 /// Nonces per vector.
-pub const LANES: u32 = 4;
+pub(crate) const LANES: u32 = 4;
 
 type V = uint32x4_t;
 
@@ -101,7 +101,7 @@ fn sha256d_h7(c: &LaneConsts, c2: &SecondConsts, n: V) -> V {
 /// # Safety
 /// The CPU must support NEON (`is_aarch64_feature_detected!("neon")`).
 #[target_feature(enable = "neon")]
-pub unsafe fn scan(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>) {
+pub(crate) unsafe fn scan(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>) {
     let c = LaneConsts::new(pre);
     let c2 = SecondConsts::new();
     let iota = vcombine_u32(vcreate_u32(1 << 32), vcreate_u32(2 | (3 << 32)));

@@ -13,7 +13,7 @@ use super::lanes::{KW1, KW2, LaneConsts, scan_interleaved, unroll};
 use super::{BLOCK2_PAD, H0, HASH2_PAD, K, NoncePrecomp};
 
 /// Nonces interleaved by the kernel the dispatcher runs.
-pub const INTERLEAVE: usize = 2;
+pub(crate) const INTERLEAVE: usize = 2;
 
 type V = uint32x4_t;
 
@@ -154,7 +154,12 @@ fn sha256d_h7<const N: usize>(c: &Sha2Consts, n: [u32; N]) -> [u32; N] {
 /// The CPU must support NEON and the SHA-2 instructions
 /// (`is_aarch64_feature_detected!` for `"neon"` and `"sha2"`).
 #[target_feature(enable = "neon,sha2")]
-pub unsafe fn scan<const N: usize>(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>) {
+pub(crate) unsafe fn scan<const N: usize>(
+    pre: &NoncePrecomp,
+    start: u32,
+    count: u32,
+    out: &mut Vec<u32>,
+) {
     let c = Sha2Consts::new(&LaneConsts::new(pre));
     scan_interleaved::<N>(start, count, pre.target_top, out, |n| {
         sha256d_h7::<N>(&c, n)

@@ -95,7 +95,7 @@ pub(crate) struct SecondConsts {
 impl SecondConsts {
     /// The constants (cheap; computed per scan call).
     #[inline]
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let [a, b, c, d, e, f, g, h] = H0;
         let t1 = h
             .wrapping_add(big_sigma1(e))
@@ -115,7 +115,7 @@ impl SecondConsts {
 impl LaneConsts {
     /// Folds the per-job constants of `pre`.
     #[inline]
-    pub fn new(pre: &NoncePrecomp) -> Self {
+    pub(crate) fn new(pre: &NoncePrecomp) -> Self {
         let [a, b, c, d, _, _, g, _] = pre.state3;
         let t2 = big_sigma0(a).wrapping_add(maj(a, b, c));
         LaneConsts {

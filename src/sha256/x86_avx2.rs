@@ -12,7 +12,7 @@ use super::NoncePrecomp;
 use super::lanes::{LaneConsts, SecondConsts, sha256d_h7_lanes};
 
 /// Nonces per vector.
-pub const LANES: u32 = 8;
+pub(crate) const LANES: u32 = 8;
 
 type V = __m256i;
 
@@ -108,7 +108,7 @@ fn sha256d_h7(c: &LaneConsts, c2: &SecondConsts, n: V) -> V {
 /// # Safety
 /// The CPU must support AVX2 (`is_x86_feature_detected!("avx2")`).
 #[target_feature(enable = "avx2")]
-pub unsafe fn scan(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>) {
+pub(crate) unsafe fn scan(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>) {
     let c = LaneConsts::new(pre);
     let c2 = SecondConsts::new();
     let iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);

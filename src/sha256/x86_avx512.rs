@@ -13,7 +13,7 @@ use super::NoncePrecomp;
 use super::lanes::{LaneConsts, SecondConsts, sha256d_h7_lanes};
 
 /// Nonces per vector.
-pub const LANES: u32 = 16;
+pub(crate) const LANES: u32 = 16;
 
 type V = __m512i;
 
@@ -112,7 +112,7 @@ fn sha256d_h7(c: &LaneConsts, c2: &SecondConsts, n: V) -> V {
 /// # Safety
 /// The CPU must support AVX-512F (`is_x86_feature_detected!("avx512f")`).
 #[target_feature(enable = "avx512f")]
-pub unsafe fn scan(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>) {
+pub(crate) unsafe fn scan(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>) {
     let c = LaneConsts::new(pre);
     let c2 = SecondConsts::new();
     let iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);

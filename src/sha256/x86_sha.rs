@@ -21,7 +21,7 @@ use super::{BLOCK2_PAD, H0, HASH2_PAD, K, NoncePrecomp};
 /// Nonces interleaved by the kernel the dispatcher runs. Measured on an AMD
 /// EPYC (Zen 4) host, single thread: 2 nonces 28.1-28.8 MH/s, 3 29.1-29.9,
 /// 4 29.6-30.6, 8 no better; see `docs/bench-cpu.md`.
-pub const INTERLEAVE: usize = 4;
+pub(crate) const INTERLEAVE: usize = 4;
 
 type V = __m128i;
 
@@ -182,7 +182,12 @@ fn sha256d_h7<const N: usize>(c: &ShaConsts, n: [u32; N]) -> [u32; N] {
 /// The CPU must support SHA, SSE4.1 and SSSE3 (`is_x86_feature_detected!`
 /// for `"sha"`, `"sse4.1"`, `"ssse3"`).
 #[target_feature(enable = "sha,sse4.1")]
-pub unsafe fn scan<const N: usize>(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>) {
+pub(crate) unsafe fn scan<const N: usize>(
+    pre: &NoncePrecomp,
+    start: u32,
+    count: u32,
+    out: &mut Vec<u32>,
+) {
     let c = ShaConsts::new(&LaneConsts::new(pre));
     scan_interleaved::<N>(start, count, pre.target_top, out, |n| {
         sha256d_h7::<N>(&c, n)
