@@ -1,4 +1,4 @@
-//! [`GpuEngine`]: timed, double-buffered batches on a [`GpuContext`].
+//! [`GpuEngine`]: timed, double-buffered batches on a `GpuContext` (the crate-private device, pipeline and buffers).
 //!
 //! A search cuts the job into batches sized so that each takes about
 //! [`GpuOptions::batch_time`] on the GPU, measured from the completion times of

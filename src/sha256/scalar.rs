@@ -222,7 +222,7 @@ pub fn sha256d_h7(pre: &NoncePrecomp, nonce: u32) -> u32 {
     H0[7].wrapping_add(h)
 }
 
-/// The scalar nonce kernel (see [`super::NonceKernel`]).
+/// The scalar nonce kernel (see [`super::CpuKernel::scan`]).
 pub fn scan(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>) {
     let end = u64::from(start) + u64::from(count);
     debug_assert!(end <= 1 << 32);
