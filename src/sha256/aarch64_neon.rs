@@ -7,7 +7,7 @@
 use std::arch::aarch64::*;
 
 use super::NoncePrecomp;
-use super::lanes::{LaneConsts, SecondConsts, sha256d_h7_lanes};
+use super::lanes::{LaneConsts, SecondConsts, scan_masked, sha256d_h7_lanes};
 
 /// Nonces per vector.
 pub(crate) const LANES: u32 = 4;
@@ -96,7 +96,7 @@ fn sha256d_h7(c: &LaneConsts, c2: &SecondConsts, n: V) -> V {
     sha256d_h7_lanes!(c, c2, n)
 }
 
-/// The NEON nonce kernel (see [`super::NonceKernel`]).
+/// The NEON nonce kernel (see [`super::CpuKernel::scan`]).
 ///
 /// # Safety
 /// The CPU must support NEON (`is_aarch64_feature_detected!("neon")`).
@@ -107,20 +107,10 @@ pub(crate) unsafe fn scan(pre: &NoncePrecomp, start: u32, count: u32, out: &mut 
     let iota = vcombine_u32(vcreate_u32(1 << 32), vcreate_u32(2 | (3 << 32)));
     let bits = vcombine_u32(vcreate_u32(1 | (2 << 32)), vcreate_u32(4 | (8 << 32)));
     let target = splat(c.target_top);
-    let mut done = 0u32;
-    while done < count {
-        let base = start.wrapping_add(done);
-        // Lanes past `count` (the tail) are masked out below.
-        let left = count - done;
-        let live: u32 = if left >= LANES { 0xf } else { (1 << left) - 1 };
+    scan_masked(LANES, start, count, out, |base| {
         let nonces = add(splat(base), iota);
         let top = bswap(sha256d_h7(&c, &c2, bswap(nonces)));
         let le = vcleq_u32(top, target);
-        let mut hits = vaddvq_u32(vandq_u32(le, bits)) & live;
-        while hits != 0 {
-            out.push(base.wrapping_add(hits.trailing_zeros()));
-            hits &= hits - 1;
-        }
-        done = done.saturating_add(LANES);
-    }
+        vaddvq_u32(vandq_u32(le, bits))
+    });
 }

@@ -148,7 +148,7 @@ fn sha256d_h7<const N: usize>(c: &Sha2Consts, n: [u32; N]) -> [u32; N] {
     h7
 }
 
-/// The ARM SHA-2 nonce kernel with `N` nonces interleaved (see [`super::NonceKernel`]).
+/// The ARM SHA-2 nonce kernel with `N` nonces interleaved (see [`super::CpuKernel::scan`]).
 ///
 /// # Safety
 /// The CPU must support NEON and the SHA-2 instructions

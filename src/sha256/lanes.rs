@@ -138,9 +138,39 @@ impl LaneConsts {
     }
 }
 
+/// The one scan loop of every nonce kernel: `lanes` nonces per step from
+/// `start`, `candidates(base)` returning the bitmask of lanes (bit `i` for
+/// nonce `base + i`) whose hash's top word is at most the target. Lanes past
+/// `count` (the tail of the last step) are computed and masked off here.
+#[inline(always)]
+pub(crate) fn scan_masked(
+    lanes: u32,
+    start: u32,
+    count: u32,
+    out: &mut Vec<u32>,
+    mut candidates: impl FnMut(u32) -> u32,
+) {
+    debug_assert!((1..=32).contains(&lanes));
+    let mut done = 0u32;
+    while done < count {
+        let base = start.wrapping_add(done);
+        let left = count - done;
+        let live = if left >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << left) - 1
+        };
+        let mut hits = candidates(base) & live;
+        while hits != 0 {
+            out.push(base.wrapping_add(hits.trailing_zeros()));
+            hits &= hits - 1;
+        }
+        done = done.saturating_add(lanes);
+    }
+}
+
 /// The scan loop of the interleaved kernels (SHA-NI, ARMv8 SHA-2): `h7` maps
-/// `N` byte-swapped nonce words to their `H7`s; nonces past `count` (the
-/// tail of the last group) are computed and ignored.
+/// `N` byte-swapped nonce words to their `H7`s; [`scan_masked`] masks the tail.
 #[inline(always)]
 pub(crate) fn scan_interleaved<const N: usize>(
     start: u32,
@@ -149,18 +179,12 @@ pub(crate) fn scan_interleaved<const N: usize>(
     out: &mut Vec<u32>,
     mut h7: impl FnMut([u32; N]) -> [u32; N],
 ) {
-    let mut done = 0u32;
-    while done < count {
-        let base = start.wrapping_add(done);
-        let live = (count - done).min(N as u32) as usize;
+    scan_masked(N as u32, start, count, out, |base| {
         let n: [u32; N] = std::array::from_fn(|i| base.wrapping_add(i as u32).swap_bytes());
-        for (i, &h) in h7(n).iter().enumerate().take(live) {
-            if h.swap_bytes() <= target_top {
-                out.push(base.wrapping_add(i as u32));
-            }
-        }
-        done = done.saturating_add(N as u32);
-    }
+        h7(n).iter().enumerate().fold(0, |mask, (i, &h)| {
+            mask | (u32::from(h.swap_bytes() <= target_top) << i)
+        })
+    });
 }
 
 /// Expands `{ body }` once per listed value of the constant `$t`.

@@ -222,16 +222,13 @@ pub fn sha256d_h7(pre: &NoncePrecomp, nonce: u32) -> u32 {
     H0[7].wrapping_add(h)
 }
 
-/// The scalar nonce kernel (see [`super::CpuKernel::scan`]).
+/// The scalar nonce kernel (see [`super::CpuKernel::scan`]): one lane of the
+/// shared masked scan loop.
 pub fn scan(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>) {
-    let end = u64::from(start) + u64::from(count);
-    debug_assert!(end <= 1 << 32);
-    for nonce in u64::from(start)..end {
-        let nonce = nonce as u32;
-        if sha256d_h7(pre, nonce).swap_bytes() <= pre.target_top {
-            out.push(nonce);
-        }
-    }
+    debug_assert!(u64::from(start) + u64::from(count) <= 1 << 32);
+    super::lanes::scan_masked(1, start, count, out, |nonce| {
+        u32::from(sha256d_h7(pre, nonce).swap_bytes() <= pre.target_top)
+    });
 }
 
 #[cfg(test)]

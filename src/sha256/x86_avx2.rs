@@ -9,7 +9,7 @@ use std::arch::x86::*;
 use std::arch::x86_64::*;
 
 use super::NoncePrecomp;
-use super::lanes::{LaneConsts, SecondConsts, sha256d_h7_lanes};
+use super::lanes::{LaneConsts, SecondConsts, scan_masked, sha256d_h7_lanes};
 
 /// Nonces per vector.
 pub(crate) const LANES: u32 = 8;
@@ -103,7 +103,7 @@ fn sha256d_h7(c: &LaneConsts, c2: &SecondConsts, n: V) -> V {
     sha256d_h7_lanes!(c, c2, n)
 }
 
-/// The AVX2 nonce kernel (see [`super::NonceKernel`]).
+/// The AVX2 nonce kernel (see [`super::CpuKernel::scan`]).
 ///
 /// # Safety
 /// The CPU must support AVX2 (`is_x86_feature_detected!("avx2")`).
@@ -113,21 +113,11 @@ pub(crate) unsafe fn scan(pre: &NoncePrecomp, start: u32, count: u32, out: &mut 
     let c2 = SecondConsts::new();
     let iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     let target = splat(c.target_top);
-    let mut done = 0u32;
-    while done < count {
-        let base = start.wrapping_add(done);
-        // Lanes past `count` (the tail) are masked out below.
-        let left = count - done;
-        let live: u32 = if left >= LANES { 0xff } else { (1 << left) - 1 };
+    scan_masked(LANES, start, count, out, |base| {
         let nonces = add(splat(base), iota);
         let top = bswap(sha256d_h7(&c, &c2, bswap(nonces)));
         // Unsigned `top <= target` as `max(top, target) == target`.
         let le = _mm256_cmpeq_epi32(_mm256_max_epu32(top, target), target);
-        let mut hits = (_mm256_movemask_ps(_mm256_castsi256_ps(le)) as u32) & live;
-        while hits != 0 {
-            out.push(base.wrapping_add(hits.trailing_zeros()));
-            hits &= hits - 1;
-        }
-        done = done.saturating_add(LANES);
-    }
+        _mm256_movemask_ps(_mm256_castsi256_ps(le)) as u32
+    });
 }

@@ -10,7 +10,7 @@ use std::arch::x86::*;
 use std::arch::x86_64::*;
 
 use super::NoncePrecomp;
-use super::lanes::{LaneConsts, SecondConsts, sha256d_h7_lanes};
+use super::lanes::{LaneConsts, SecondConsts, scan_masked, sha256d_h7_lanes};
 
 /// Nonces per vector.
 pub(crate) const LANES: u32 = 16;
@@ -107,7 +107,7 @@ fn sha256d_h7(c: &LaneConsts, c2: &SecondConsts, n: V) -> V {
     sha256d_h7_lanes!(c, c2, n)
 }
 
-/// The AVX-512 nonce kernel (see [`super::NonceKernel`]).
+/// The AVX-512 nonce kernel (see [`super::CpuKernel::scan`]).
 ///
 /// # Safety
 /// The CPU must support AVX-512F (`is_x86_feature_detected!("avx512f")`).
@@ -117,23 +117,9 @@ pub(crate) unsafe fn scan(pre: &NoncePrecomp, start: u32, count: u32, out: &mut 
     let c2 = SecondConsts::new();
     let iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     let target = splat(c.target_top);
-    let mut done = 0u32;
-    while done < count {
-        let base = start.wrapping_add(done);
-        // Lanes past `count` (the tail) are masked out below.
-        let left = count - done;
-        let live: u16 = if left >= LANES {
-            u16::MAX
-        } else {
-            (1u16 << left) - 1
-        };
+    scan_masked(LANES, start, count, out, |base| {
         let nonces = add(splat(base), iota);
         let h7 = sha256d_h7(&c, &c2, bswap(nonces));
-        let mut hits = _mm512_mask_cmple_epu32_mask(live, bswap(h7), target);
-        while hits != 0 {
-            out.push(base.wrapping_add(hits.trailing_zeros()));
-            hits &= hits - 1;
-        }
-        done = done.saturating_add(LANES);
-    }
+        u32::from(_mm512_cmple_epu32_mask(bswap(h7), target))
+    });
 }

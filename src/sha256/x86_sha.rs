@@ -176,7 +176,7 @@ fn sha256d_h7<const N: usize>(c: &ShaConsts, n: [u32; N]) -> [u32; N] {
     h7
 }
 
-/// The SHA-NI nonce kernel with `N` nonces interleaved (see [`super::NonceKernel`]).
+/// The SHA-NI nonce kernel with `N` nonces interleaved (see [`super::CpuKernel::scan`]).
 ///
 /// # Safety
 /// The CPU must support SHA, SSE4.1 and SSSE3 (`is_x86_feature_detected!`
