@@ -1,5 +1,7 @@
-// SHA-256d nonce search: the WGSL twin of `scalar::sha256d_h7` and `scalar::scan`
-// (src/sha256/scalar.rs). Each invocation hashes NONCES_PER_INVOCATION consecutive
+// SHA-256d nonce search: the WGSL twin of `lanes::sha256d_h7_twin`
+// (src/sha256/lanes.rs: the CPU lane kernels' round body on plain u32s, with
+// this file's primitives and the same `Folded` constants, round for round),
+// scanned like `lanes::scan_masked`. Each invocation hashes NONCES_PER_INVOCATION consecutive
 // nonces of the batch and appends every *candidate* (a nonce whose hash has top
 // 32 bits <= target_top) to a fixed-capacity hit buffer. The host re-checks each
 // candidate with the full hash and 256-bit compare (`Job::verify`), and searches
@@ -10,7 +12,7 @@
 //               compression is done once per job on the host (`p.midstate_*`).
 //  [rounds0-2]  Second-block words 0..2 (merkle tail, time, nBits) are fixed and
 //               the nonce is word 3, so rounds 0..2 run on the host (`p.state3_*`)
-//               and round 3's T1 without the nonce is precomputed (`p.t1_base3`).
+//               and round 3's new `a` and `e` are the nonce word plus `p.a3`, `p.e3`.
 //  [schedule]   W16, W17 and the nonce-independent parts of W18, W19, W31, W32
 //               come from the host; zero padding words drop out of W20..W31.
 //  [K+W]        Where a message word is constant padding, K[t] + W[t] is one
@@ -38,7 +40,8 @@ override WORKGROUP_SIZE: u32 = 256u;
 // [multi] Nonces each invocation hashes (set per adapter by the host).
 override NONCES_PER_INVOCATION: u32 = 4u;
 
-// Mirrors `GpuParams` in src/gpu/context.rs (which embeds `NoncePrecomp`).
+// Mirrors `GpuParams` in src/gpu/context.rs: `Folded` (src/sha256/precomp.rs,
+// which embeds `NoncePrecomp`) under the same field names, then the batch.
 // Uniform arrays need a 16-byte stride, so the 8-word states are two vec4s.
 struct Params {
     midstate_lo: vec4<u32>,  // [midstate] H0..H3 after header bytes 0..64
@@ -48,7 +51,7 @@ struct Params {
     w0: u32,                 // second-block words 0..2 (used by the host only)
     w1: u32,
     w2: u32,
-    t1_base3: u32,           // [rounds0-2] round 3's T1 without the nonce
+    t1_base3: u32,           // round 3's T1 without the nonce (folded into a3, e3)
     w16: u32,                // [schedule] W16
     w17: u32,                // [schedule] W17
     w18_base: u32,           // [schedule] W18 - σ0(nonce word)
@@ -61,10 +64,14 @@ struct Params {
     w32_base: u32,           // [schedule] σ0(W17) + W16
     kw16: u32,               // [K+W] K[16] + W16
     kw17: u32,               // [K+W] K[17] + W17
-    base: u32,               // first nonce of this batch
-    count: u32,              // nonces in this batch
+    a3: u32,                 // [rounds0-2] round 3's new a minus the nonce word
+    e3: u32,                 // [rounds0-2] round 3's new e minus the nonce word
     pad3: u32,
     pad4: u32,
+    base: u32,               // first nonce of this batch
+    count: u32,              // nonces in this batch
+    pad5: u32,
+    pad6: u32,
 }
 
 // Candidate nonces: an atomic counter and a fixed-capacity array. The counter
@@ -134,19 +141,17 @@ fn step(a: u32, b: u32, c: u32, d: ptr<function, u32>, e: u32, f: u32, g: u32, h
 // nonce), as `scalar::sha256d_h7`.
 fn sha256d_h7(n: u32) -> u32 {
     // ---- First hash, second block. ----
-    // [rounds0-2] Start from the host's state after round 2.
+    // [rounds0-2] Round 3 from the host's state after round 2: the new `a`
+    // (named h here) and `e` (named d) are the nonce word plus folded
+    // constants; the other six shift.
+    var h = n + p.a3;
     var a = p.state3_lo.x;
     var b = p.state3_lo.y;
     var c = p.state3_lo.z;
-    var d = p.state3_lo.w;
+    var d = n + p.e3;
     var e = p.state3_hi.x;
     var f = p.state3_hi.y;
     var g = p.state3_hi.z;
-    var h = p.state3_hi.w;
-    // Round 3: the nonce is W3, added to the precomputed T1.
-    let t1 = p.t1_base3 + n;
-    d = d + t1;
-    h = t1 + bsig0(a) + maj(a, b, c);
     // [K+W] Rounds 4..15: W4 = 0x80000000, W5..W14 = 0, W15 = 640.
     // [schedule] W16..W32 use host parts and drop the zero padding words.
     step(h, a, b, &c, d, e, f, &g, 0xb956c25bu);  // K[4] + W4 (0x80000000 padding), folded

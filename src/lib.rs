@@ -88,5 +88,6 @@ pub mod prelude {
 pub mod hazmat {
     #[cfg(feature = "gpu")]
     pub use crate::gpu::context::GpuParams;
-    pub use crate::sha256::precomp::{BLOCK2_PAD, H0, HASH2_PAD, K, NoncePrecomp};
+    pub use crate::sha256::lanes::sha256d_h7_twin;
+    pub use crate::sha256::precomp::{BLOCK2_PAD, Folded, H0, HASH2_PAD, K, NoncePrecomp};
 }

@@ -65,7 +65,7 @@ fn uniform_layout_matches_gpu_params() {
             .offset as usize
     };
     use std::mem::offset_of;
-    let pre = offset_of!(GpuParams, pre);
+    let pre = offset_of!(GpuParams, folded.pre);
     type P = hashwatt::hazmat::NoncePrecomp;
     assert_eq!(offset("midstate_lo"), pre + offset_of!(P, midstate));
     assert_eq!(offset("midstate_hi"), pre + offset_of!(P, midstate) + 16);
@@ -78,10 +78,12 @@ fn uniform_layout_matches_gpu_params() {
     assert_eq!(offset("w18_base"), pre + offset_of!(P, w18_base));
     assert_eq!(offset("w19_base"), pre + offset_of!(P, w19_base));
     assert_eq!(offset("target_top"), pre + offset_of!(P, target_top));
-    assert_eq!(offset("w31_base"), offset_of!(GpuParams, w31_base));
-    assert_eq!(offset("w32_base"), offset_of!(GpuParams, w32_base));
-    assert_eq!(offset("kw16"), offset_of!(GpuParams, kw16));
-    assert_eq!(offset("kw17"), offset_of!(GpuParams, kw17));
+    assert_eq!(offset("w31_base"), offset_of!(GpuParams, folded.w31_base));
+    assert_eq!(offset("w32_base"), offset_of!(GpuParams, folded.w32_base));
+    assert_eq!(offset("kw16"), offset_of!(GpuParams, folded.kw16));
+    assert_eq!(offset("kw17"), offset_of!(GpuParams, folded.kw17));
+    assert_eq!(offset("a3"), offset_of!(GpuParams, folded.a3));
+    assert_eq!(offset("e3"), offset_of!(GpuParams, folded.e3));
     assert_eq!(offset("base"), offset_of!(GpuParams, base));
     assert_eq!(offset("count"), offset_of!(GpuParams, count));
 }

@@ -10,25 +10,17 @@ use std::sync::mpsc;
 
 use super::adapter::Tuning;
 use super::{ENTRY_POINT, GpuError, SHADER};
-use crate::sha256::{K, NoncePrecomp, scalar};
+use crate::sha256::{Folded, NoncePrecomp};
 
-/// The kernel's uniform: the job's [`NoncePrecomp`] plus GPU-only values.
+/// The kernel's uniform: the job's [`Folded`] constants plus the batch.
 ///
-/// Mirrors `struct Params` in `shaders/sha256d.wgsl` (checked by
-/// `tests/gpu_shader.rs`).
+/// Mirrors `struct Params` in `shaders/sha256d.wgsl`, whose members carry
+/// [`Folded`]'s field names (checked by `tests/gpu_shader.rs`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct GpuParams {
-    /// The shared per-job precomputation.
-    pub pre: NoncePrecomp,
-    /// Nonce-independent part of W31: σ0(W16) + W15.
-    pub w31_base: u32,
-    /// Nonce-independent part of W32: σ0(W17) + W16.
-    pub w32_base: u32,
-    /// `K[16] + W16`.
-    pub kw16: u32,
-    /// `K[17] + W17`.
-    pub kw17: u32,
+    /// The per-job folded constants, shared with the CPU lane kernels.
+    pub folded: Folded,
     /// First nonce of the batch.
     pub base: u32,
     /// Nonces in the batch.
@@ -40,13 +32,8 @@ pub struct GpuParams {
 impl GpuParams {
     /// The uniform for `pre`, with an empty batch.
     pub fn new(pre: &NoncePrecomp) -> Self {
-        let w15 = crate::sha256::BLOCK2_PAD[11];
         GpuParams {
-            pre: *pre,
-            w31_base: scalar::sigma0(pre.w16).wrapping_add(w15),
-            w32_base: scalar::sigma0(pre.w17).wrapping_add(pre.w16),
-            kw16: K[16].wrapping_add(pre.w16),
-            kw17: K[17].wrapping_add(pre.w17),
+            folded: Folded::new(pre),
             base: 0,
             count: 0,
             pad: [0; 2],
@@ -393,6 +380,7 @@ impl GpuContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sha256::{K, scalar};
 
     #[test]
     fn grid_covers_the_groups_tightly() {
@@ -426,6 +414,7 @@ mod tests {
                 .wrapping_add(w[t - 16]);
         }
         let part = |t: usize| scalar::sigma1(w[t - 2]).wrapping_add(w[t - 7]);
+        let p = p.folded;
         assert_eq!(part(31).wrapping_add(p.w31_base), w[31]);
         assert_eq!(part(32).wrapping_add(p.w32_base), w[32]);
         assert_eq!(p.kw16, K[16].wrapping_add(w[16]));

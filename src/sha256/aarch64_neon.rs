@@ -6,8 +6,8 @@
 
 use std::arch::aarch64::*;
 
-use super::NoncePrecomp;
-use super::lanes::{LaneConsts, SecondConsts, scan_masked, sha256d_h7_lanes};
+use super::lanes::{SecondConsts, scan_masked, sha256d_h7_lanes};
+use super::{Folded, NoncePrecomp};
 
 /// Nonces per vector.
 pub(crate) const LANES: u32 = 4;
@@ -92,7 +92,7 @@ fn bswap(x: V) -> V {
 /// `H7` of 4 nonces (as byte-swapped message words `n`).
 #[target_feature(enable = "neon")]
 #[inline]
-fn sha256d_h7(c: &LaneConsts, c2: &SecondConsts, n: V) -> V {
+fn sha256d_h7(c: &Folded, c2: &SecondConsts, n: V) -> V {
     sha256d_h7_lanes!(c, c2, n)
 }
 
@@ -102,11 +102,11 @@ fn sha256d_h7(c: &LaneConsts, c2: &SecondConsts, n: V) -> V {
 /// The CPU must support NEON (`is_aarch64_feature_detected!("neon")`).
 #[target_feature(enable = "neon")]
 pub(crate) unsafe fn scan(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>) {
-    let c = LaneConsts::new(pre);
+    let c = Folded::new(pre);
     let c2 = SecondConsts::new();
     let iota = vcombine_u32(vcreate_u32(1 << 32), vcreate_u32(2 | (3 << 32)));
     let bits = vcombine_u32(vcreate_u32(1 | (2 << 32)), vcreate_u32(4 | (8 << 32)));
-    let target = splat(c.target_top);
+    let target = splat(pre.target_top);
     scan_masked(LANES, start, count, out, |base| {
         let nonces = add(splat(base), iota);
         let top = bswap(sha256d_h7(&c, &c2, bswap(nonces)));

@@ -9,8 +9,8 @@
 
 use std::arch::aarch64::*;
 
-use super::lanes::{KW1, KW2, LaneConsts, scan_interleaved, unroll};
-use super::{BLOCK2_PAD, H0, HASH2_PAD, K, NoncePrecomp};
+use super::lanes::{KW1, KW2, scan_interleaved, unroll};
+use super::{BLOCK2_PAD, Folded, H0, HASH2_PAD, K, NoncePrecomp};
 
 /// Nonces interleaved by the kernel the dispatcher runs.
 pub(crate) const INTERLEAVE: usize = 2;
@@ -62,13 +62,13 @@ struct Sha2Consts {
 
 impl Sha2Consts {
     #[target_feature(enable = "neon")]
-    fn new(c: &LaneConsts) -> Self {
-        let s = c.state3;
-        let m = c.midstate;
+    fn new(c: &Folded) -> Self {
+        let s = c.pre.state3;
+        let m = c.pre.midstate;
         Sha2Consts {
             abcd3: v4(c.a3, s[0], s[1], s[2]),
             efgh3: v4(c.e3, s[4], s[5], s[6]),
-            m0: v4(c.w[0], c.w[1], c.w[2], 0),
+            m0: v4(c.pre.w[0], c.pre.w[1], c.pre.w[2], 0),
             mid_abcd: v4(m[0], m[1], m[2], m[3]),
             mid_efgh: v4(m[4], m[5], m[6], m[7]),
         }
@@ -160,7 +160,7 @@ pub(crate) unsafe fn scan<const N: usize>(
     count: u32,
     out: &mut Vec<u32>,
 ) {
-    let c = Sha2Consts::new(&LaneConsts::new(pre));
+    let c = Sha2Consts::new(&Folded::new(pre));
     scan_interleaved::<N>(start, count, pre.target_top, out, |n| {
         sha256d_h7::<N>(&c, n)
     });

@@ -1,6 +1,12 @@
 //! The SHA-256d nonce path shared by the lane-parallel kernels (AVX-512,
-//! AVX2, NEON): one nonce per vector lane, the same rounds as
-//! [`super::scalar::sha256d_h7`], with more of the constant work folded.
+//! AVX2, NEON) and the GPU: one nonce per vector lane, the same rounds as
+//! [`super::scalar::sha256d_h7`], with more of the constant work folded
+//! (every per-job constant is a field of [`Folded`]).
+//!
+//! [`sha256d_h7_twin`] instantiates the round body on plain `u32`s with the
+//! shader's primitives (flat-form Σ/σ, `(x & y) | (z & (x | y))` Maj): it is
+//! the CPU twin that `shaders/sha256d.wgsl` mirrors round for round, with the
+//! same constant names.
 //!
 //! Each backend file defines the primitive operations on its vector type
 //! (`splat`, `add`, `ch`, `maj`, `big_sigma0`, `big_sigma1`, `sigma0`,
@@ -18,42 +24,7 @@
 //!   57..=60 compute `T1` only (the compiler drops the unused `T2`s).
 
 use super::scalar::{big_sigma0, big_sigma1, ch, maj, sigma0, sigma1};
-use super::{BLOCK2_PAD, H0, HASH2_PAD, K, NoncePrecomp};
-
-/// Per-job scalar constants of the lane kernels, derived from [`NoncePrecomp`].
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct LaneConsts {
-    /// The midstate, added to the first hash's result.
-    pub midstate: [u32; 8],
-    /// State after round 2 of the second block.
-    pub state3: [u32; 8],
-    /// Second-block words 0..=2.
-    pub w: [u32; 3],
-    /// Round 3: `a = nonce + a3`, `e = nonce + e3`.
-    pub a3: u32,
-    /// See `a3`.
-    pub e3: u32,
-    /// `h + K[4] + W[4]` of round 4 (`h` is a per-job constant there).
-    pub hkw4: u32,
-    /// First hash W16, W17 (constant), bases of W18 and W19.
-    pub w16: u32,
-    /// See `w16`.
-    pub w17: u32,
-    /// See `w16`.
-    pub w18_base: u32,
-    /// See `w16`.
-    pub w19_base: u32,
-    /// Constant parts of first-hash W30, W31, W32, W33.
-    pub c30: u32,
-    /// See `c30`.
-    pub c31: u32,
-    /// See `c30`.
-    pub c32: u32,
-    /// See `c30`.
-    pub c33: u32,
-    /// The target's top word.
-    pub target_top: u32,
-}
+use super::{BLOCK2_PAD, Folded, H0, HASH2_PAD, K};
 
 /// `K[t] + W[t]` of the first hash's rounds 4..=15 (padding words).
 pub(crate) const KW1: [u32; 16] = {
@@ -77,9 +48,12 @@ pub(crate) const KW2: [u32; 16] = {
     kw
 };
 
-/// Constant parts of the second hash's schedule and its round 0.
+/// Job-independent constants: parts of the second hash's schedule and its
+/// round 0, and the padding part of the first hash's W30.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SecondConsts {
+    /// σ0(W15) = σ0(640), part of first-hash W30 (`SSIG0_640` in the shader).
+    pub w30_pad: u32,
     /// Round 0: `a = W0 + r0_a`, `e = W0 + r0_e`.
     pub r0_a: u32,
     /// See `r0_a`.
@@ -103,37 +77,12 @@ impl SecondConsts {
             .wrapping_add(K[0]);
         let t2 = big_sigma0(a).wrapping_add(maj(a, b, c));
         SecondConsts {
+            w30_pad: sigma0(BLOCK2_PAD[11]),
             r0_a: t1.wrapping_add(t2),
             r0_e: t1.wrapping_add(d),
             c17: sigma1(HASH2_PAD[7]),
             c23: sigma0(HASH2_PAD[0]),
             c30: sigma0(HASH2_PAD[7]),
-        }
-    }
-}
-
-impl LaneConsts {
-    /// Folds the per-job constants of `pre`.
-    #[inline]
-    pub(crate) fn new(pre: &NoncePrecomp) -> Self {
-        let [a, b, c, d, _, _, g, _] = pre.state3;
-        let t2 = big_sigma0(a).wrapping_add(maj(a, b, c));
-        LaneConsts {
-            midstate: pre.midstate,
-            state3: pre.state3,
-            w: pre.w,
-            a3: pre.t1_base3.wrapping_add(t2),
-            e3: pre.t1_base3.wrapping_add(d),
-            hkw4: g.wrapping_add(KW1[4]),
-            w16: pre.w16,
-            w17: pre.w17,
-            w18_base: pre.w18_base,
-            w19_base: pre.w19_base,
-            c30: sigma0(BLOCK2_PAD[11]),
-            c31: sigma0(pre.w16).wrapping_add(BLOCK2_PAD[11]),
-            c32: sigma0(pre.w17).wrapping_add(pre.w16),
-            c33: pre.w17,
-            target_top: pre.target_top,
         }
     }
 }
@@ -220,19 +169,23 @@ pub(crate) use schedule;
 
 /// The final `H7` of SHA-256d for one nonce per lane.
 ///
-/// `$c` is a `&LaneConsts`, `$c2` a `&SecondConsts`, `$n` the byte-swapped
+/// `$c` is a `&Folded`, `$c2` a `&SecondConsts`, `$n` the byte-swapped
 /// nonce words (the message word `W3`). Expands to an expression of the
 /// vector type; the primitives must be in scope.
 macro_rules! sha256d_h7_lanes {
     ($c:expr, $c2:expr, $n:expr) => {{
         use $crate::sha256::K;
+        #[allow(unused_imports)] // already in scope where expanded in this file
         use $crate::sha256::lanes::{KW1, KW2, round, schedule, unroll};
-        let c: &$crate::sha256::lanes::LaneConsts = $c;
+        let c: &$crate::sha256::Folded = $c;
         let c2: &$crate::sha256::lanes::SecondConsts = $c2;
         let n = $n;
+        let p = &c.pre;
 
-        // ---- First hash, second block, from round 3 ----
-        let s3 = c.state3;
+        // ---- First hash, second block, from round 3 (rounds 0..=2 were
+        // done on the host): its new `a` and `e` are the nonce word plus
+        // folded constants; the others shift.
+        let s3 = p.state3;
         let mut s = [
             add(n, splat(c.a3)),
             splat(s3[0]),
@@ -243,28 +196,23 @@ macro_rules! sha256d_h7_lanes {
             splat(s3[5]),
             splat(s3[6]),
         ];
-        // Round 4: its `h` is the constant `g` of state3, folded into `hkw4`.
-        {
-            let [a, b, cc, d, e, f, g, _] = s;
-            let t1 = add(splat(c.hkw4), add(big_sigma1(e), ch(e, f, g)));
-            let t2 = add(big_sigma0(a), maj(a, b, cc));
-            s = [add(t1, t2), a, b, cc, add(d, t1), e, f, g];
-        }
+        // Round 4: W4 is padding, K + W folded.
+        round!(s, splat(KW1[4]));
         // Rounds 5..=15: padding words, K + W folded.
         unroll!(T in [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] {
             round!(s, splat(KW1[T]));
         });
         // Schedule words that depend on the nonce; zero words dropped.
         let mut w = [splat(0); 64];
-        w[16] = splat(c.w16);
-        w[17] = splat(c.w17);
-        w[18] = add(splat(c.w18_base), sigma0(n));
-        w[19] = add(splat(c.w19_base), n);
+        w[16] = splat(p.w16);
+        w[17] = splat(p.w17);
+        w[18] = add(splat(p.w18_base), sigma0(n));
+        w[19] = add(splat(p.w19_base), n);
         w[20] = add(sigma1(w[18]), splat($crate::sha256::BLOCK2_PAD[0]));
         w[21] = sigma1(w[19]);
         w[22] = add(sigma1(w[20]), splat($crate::sha256::BLOCK2_PAD[11]));
-        round!(s, splat(K[16].wrapping_add(c.w16)));
-        round!(s, splat(K[17].wrapping_add(c.w17)));
+        round!(s, splat(c.kw16));
+        round!(s, splat(c.kw17));
         unroll!(T in [18, 19, 20, 21, 22] {
             round!(s, add(splat(K[T]), w[T]));
         });
@@ -272,13 +220,13 @@ macro_rules! sha256d_h7_lanes {
             w[T] = add(sigma1(w[T - 2]), w[T - 7]);
             round!(s, add(splat(K[T]), w[T]));
         });
-        w[30] = add(add(sigma1(w[28]), w[23]), splat(c.c30));
+        w[30] = add(add(sigma1(w[28]), w[23]), splat(c2.w30_pad));
         round!(s, add(splat(K[30]), w[30]));
-        w[31] = add(add(sigma1(w[29]), w[24]), splat(c.c31));
+        w[31] = add(add(sigma1(w[29]), w[24]), splat(c.w31_base));
         round!(s, add(splat(K[31]), w[31]));
-        w[32] = add(add(sigma1(w[30]), w[25]), splat(c.c32));
+        w[32] = add(add(sigma1(w[30]), w[25]), splat(c.w32_base));
         round!(s, add(splat(K[32]), w[32]));
-        w[33] = add(add(sigma1(w[31]), w[26]), add(sigma0(w[18]), splat(c.c33)));
+        w[33] = add(add(sigma1(w[31]), w[26]), add(sigma0(w[18]), splat(p.w17)));
         round!(s, add(splat(K[33]), w[33]));
         unroll!(T in [34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48,
                       49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63] {
@@ -289,7 +237,7 @@ macro_rules! sha256d_h7_lanes {
         // ---- Second hash: W0..=W7 are the first hash, W8..=W15 padding ----
         let mut x = [splat(0); 64];
         unroll!(I in [0, 1, 2, 3, 4, 5, 6, 7] {
-            x[I] = add(s[I], splat(c.midstate[I]));
+            x[I] = add(s[I], splat(p.midstate[I]));
         });
         let h0 = $crate::sha256::H0;
         let mut s = [
@@ -349,3 +297,79 @@ macro_rules! sha256d_h7_lanes {
     }};
 }
 pub(crate) use sha256d_h7_lanes;
+
+/// The lane kernel on one `u32` "lane", with the WGSL kernel's primitives:
+/// the CPU twin of `sha256d_h7` in `shaders/sha256d.wgsl` (same folded
+/// constants, same rounds). `n` is the byte-swapped nonce word; returns the
+/// second hash's final `H7`.
+pub fn sha256d_h7_twin(c: &Folded, n: u32) -> u32 {
+    // The shader's functions, by the shader's definitions.
+    #[inline(always)]
+    fn splat(x: u32) -> u32 {
+        x
+    }
+    #[inline(always)]
+    fn add(x: u32, y: u32) -> u32 {
+        x.wrapping_add(y)
+    }
+    #[inline(always)]
+    fn ch(x: u32, y: u32, z: u32) -> u32 {
+        z ^ (x & (y ^ z))
+    }
+    #[inline(always)]
+    fn maj(x: u32, y: u32, z: u32) -> u32 {
+        (x & y) | (z & (x | y))
+    }
+    #[inline(always)]
+    fn big_sigma0(x: u32) -> u32 {
+        x.rotate_right(2) ^ x.rotate_right(13) ^ x.rotate_right(22)
+    }
+    #[inline(always)]
+    fn big_sigma1(x: u32) -> u32 {
+        x.rotate_right(6) ^ x.rotate_right(11) ^ x.rotate_right(25)
+    }
+    #[inline(always)]
+    fn sigma0(x: u32) -> u32 {
+        x.rotate_right(7) ^ x.rotate_right(18) ^ (x >> 3)
+    }
+    #[inline(always)]
+    fn sigma1(x: u32) -> u32 {
+        x.rotate_right(17) ^ x.rotate_right(19) ^ (x >> 10)
+    }
+    sha256d_h7_lanes!(c, &SecondConsts::new(), n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sha256::{NoncePrecomp, scalar};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The twin (the lane body on `u32`s, as the shader computes) agrees
+        /// with the scalar kernel, which the tests check against `sha2`.
+        #[test]
+        fn twin_matches_the_scalar_kernel(
+            header in proptest::collection::vec(any::<u8>(), 80),
+            nonce in any::<u32>(),
+        ) {
+            let header: [u8; 80] = header.try_into().unwrap();
+            let pre = NoncePrecomp::new(&header, 0);
+            let folded = Folded::new(&pre);
+            prop_assert_eq!(
+                sha256d_h7_twin(&folded, nonce.swap_bytes()),
+                scalar::sha256d_h7(&pre, nonce)
+            );
+        }
+    }
+
+    #[test]
+    fn twin_finds_the_genesis_nonce() {
+        let genesis = crate::bench::synthetic_header();
+        let pre = NoncePrecomp::new(&genesis.to_bytes(), 0);
+        let folded = Folded::new(&pre);
+        // The genesis hash 000000000019d668…: its top 32 bits are zero.
+        assert_eq!(sha256d_h7_twin(&folded, 2_083_236_893u32.swap_bytes()), 0);
+        assert_ne!(sha256d_h7_twin(&folded, 2_083_236_892u32.swap_bytes()), 0);
+    }
+}

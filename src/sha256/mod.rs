@@ -52,7 +52,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 pub use crate::platform::CpuFeatures;
-pub(crate) use precomp::{BLOCK2_PAD, H0, HASH2_PAD, K, NoncePrecomp};
+pub(crate) use precomp::{BLOCK2_PAD, Folded, H0, HASH2_PAD, K, NoncePrecomp};
 use std::time::{Duration, Instant};
 
 /// SHA-256 of the 80-byte header, twice, in the order SHA-256 emits it.

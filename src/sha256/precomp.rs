@@ -97,3 +97,51 @@ impl NoncePrecomp {
         }
     }
 }
+
+/// Every per-job constant the lane kernels, the SHA-instruction kernels and
+/// the GPU kernel fold, computed once on the host: [`NoncePrecomp`] plus the
+/// words only the unrolled kernels use.
+///
+/// One definition for all of them: the GPU uniform embeds it, and `struct
+/// Params` in `shaders/sha256d.wgsl` mirrors its field names (checked by
+/// `tests/gpu_shader.rs`). `Pod`, 16-byte multiple, for the uniform buffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Folded {
+    /// The shared precomputation (midstate, state after round 2, W16..W19 parts).
+    pub pre: NoncePrecomp,
+    /// Nonce-independent part of first-hash W31: σ0(W16) + W15.
+    pub w31_base: u32,
+    /// Nonce-independent part of first-hash W32: σ0(W17) + W16.
+    pub w32_base: u32,
+    /// `K[16] + W16`.
+    pub kw16: u32,
+    /// `K[17] + W17`.
+    pub kw17: u32,
+    /// Round 3's new `a` minus the nonce word: `t1_base3 + Σ0(a) + Maj(a, b, c)`
+    /// (its `a`, `b`, `c` are per-job constants, so all of `T2` folds).
+    pub a3: u32,
+    /// Round 3's new `e` minus the nonce word: `t1_base3 + d`.
+    pub e3: u32,
+    /// Padding to a multiple of 16 bytes.
+    pub pad: [u32; 2],
+}
+
+impl Folded {
+    /// Folds the per-job constants of `pre`.
+    #[inline]
+    pub fn new(pre: &NoncePrecomp) -> Self {
+        let [a, b, c, d, ..] = pre.state3;
+        let t2 = scalar::big_sigma0(a).wrapping_add(scalar::maj(a, b, c));
+        Folded {
+            pre: *pre,
+            w31_base: scalar::sigma0(pre.w16).wrapping_add(BLOCK2_PAD[11]),
+            w32_base: scalar::sigma0(pre.w17).wrapping_add(pre.w16),
+            kw16: K[16].wrapping_add(pre.w16),
+            kw17: K[17].wrapping_add(pre.w17),
+            a3: pre.t1_base3.wrapping_add(t2),
+            e3: pre.t1_base3.wrapping_add(d),
+            pad: [0; 2],
+        }
+    }
+}

@@ -8,8 +8,8 @@ use std::arch::x86::*;
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-use super::NoncePrecomp;
-use super::lanes::{LaneConsts, SecondConsts, scan_masked, sha256d_h7_lanes};
+use super::lanes::{SecondConsts, scan_masked, sha256d_h7_lanes};
+use super::{Folded, NoncePrecomp};
 
 /// Nonces per vector.
 pub(crate) const LANES: u32 = 8;
@@ -99,7 +99,7 @@ fn bswap(x: V) -> V {
 /// `H7` of 8 nonces (as byte-swapped message words `n`).
 #[target_feature(enable = "avx2")]
 #[inline]
-fn sha256d_h7(c: &LaneConsts, c2: &SecondConsts, n: V) -> V {
+fn sha256d_h7(c: &Folded, c2: &SecondConsts, n: V) -> V {
     sha256d_h7_lanes!(c, c2, n)
 }
 
@@ -109,10 +109,10 @@ fn sha256d_h7(c: &LaneConsts, c2: &SecondConsts, n: V) -> V {
 /// The CPU must support AVX2 (`is_x86_feature_detected!("avx2")`).
 #[target_feature(enable = "avx2")]
 pub(crate) unsafe fn scan(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>) {
-    let c = LaneConsts::new(pre);
+    let c = Folded::new(pre);
     let c2 = SecondConsts::new();
     let iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    let target = splat(c.target_top);
+    let target = splat(pre.target_top);
     scan_masked(LANES, start, count, out, |base| {
         let nonces = add(splat(base), iota);
         let top = bswap(sha256d_h7(&c, &c2, bswap(nonces)));

@@ -9,8 +9,8 @@ use std::arch::x86::*;
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-use super::NoncePrecomp;
-use super::lanes::{LaneConsts, SecondConsts, scan_masked, sha256d_h7_lanes};
+use super::lanes::{SecondConsts, scan_masked, sha256d_h7_lanes};
+use super::{Folded, NoncePrecomp};
 
 /// Nonces per vector.
 pub(crate) const LANES: u32 = 16;
@@ -103,7 +103,7 @@ fn bswap(x: V) -> V {
 /// `H7` of 16 nonces (as byte-swapped message words `n`).
 #[target_feature(enable = "avx512f")]
 #[inline]
-fn sha256d_h7(c: &LaneConsts, c2: &SecondConsts, n: V) -> V {
+fn sha256d_h7(c: &Folded, c2: &SecondConsts, n: V) -> V {
     sha256d_h7_lanes!(c, c2, n)
 }
 
@@ -113,10 +113,10 @@ fn sha256d_h7(c: &LaneConsts, c2: &SecondConsts, n: V) -> V {
 /// The CPU must support AVX-512F (`is_x86_feature_detected!("avx512f")`).
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn scan(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>) {
-    let c = LaneConsts::new(pre);
+    let c = Folded::new(pre);
     let c2 = SecondConsts::new();
     let iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    let target = splat(c.target_top);
+    let target = splat(pre.target_top);
     scan_masked(LANES, start, count, out, |base| {
         let nonces = add(splat(base), iota);
         let h7 = sha256d_h7(&c, &c2, bswap(nonces));

@@ -15,8 +15,8 @@ use std::arch::x86::*;
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-use super::lanes::{KW1, KW2, LaneConsts, scan_interleaved, unroll};
-use super::{BLOCK2_PAD, H0, HASH2_PAD, K, NoncePrecomp};
+use super::lanes::{KW1, KW2, scan_interleaved, unroll};
+use super::{BLOCK2_PAD, Folded, H0, HASH2_PAD, K, NoncePrecomp};
 
 /// Nonces interleaved by the kernel the dispatcher runs. Measured on an AMD
 /// EPYC (Zen 4) host, single thread: 2 nonces 28.1-28.8 MH/s, 3 29.1-29.9,
@@ -78,15 +78,15 @@ struct ShaConsts {
 
 impl ShaConsts {
     #[target_feature(enable = "sse2")]
-    fn new(c: &LaneConsts) -> Self {
-        let s = c.state3;
+    fn new(c: &Folded) -> Self {
+        let s = c.pre.state3;
         let (abef3, cdgh3) = abef_cdgh([c.a3, s[0], s[1], s[2], c.e3, s[4], s[5], s[6]]);
-        let (mid_abef, mid_cdgh) = abef_cdgh(c.midstate);
+        let (mid_abef, mid_cdgh) = abef_cdgh(c.pre.midstate);
         ShaConsts {
             abef3,
             cdgh3,
             ae_mask: v4(0, u32::MAX, 0, u32::MAX),
-            m0: v4(c.w[0], c.w[1], c.w[2], 0),
+            m0: v4(c.pre.w[0], c.pre.w[1], c.pre.w[2], 0),
             mid_abef,
             mid_cdgh,
         }
@@ -188,7 +188,7 @@ pub(crate) unsafe fn scan<const N: usize>(
     count: u32,
     out: &mut Vec<u32>,
 ) {
-    let c = ShaConsts::new(&LaneConsts::new(pre));
+    let c = ShaConsts::new(&Folded::new(pre));
     scan_interleaved::<N>(start, count, pre.target_top, out, |n| {
         sha256d_h7::<N>(&c, n)
     });
