@@ -5,17 +5,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
 
+use common::hashwatt;
 use hashwatt::bench::BenchReport;
 use serde_json::Value;
-
-fn hashwatt(args: &[&str]) -> Output {
-    common::hashwatt_command()
-        .args(args)
-        .output()
-        .expect("the hashwatt binary runs")
-}
 
 /// Runs `hashwatt bench` with short timings and returns the JSON report.
 fn bench_json(extra: &[&str]) -> (Value, String) {

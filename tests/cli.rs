@@ -4,15 +4,7 @@ mod common;
 
 use std::process::Output;
 
-const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
-const GENESIS_HASH: &str = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f";
-
-fn hashwatt(args: &[&str]) -> Output {
-    common::hashwatt_command()
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+use common::{GENESIS, GENESIS_HASH, hashwatt};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

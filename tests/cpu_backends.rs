@@ -14,7 +14,6 @@ use hashwatt::header::Header;
 use hashwatt::pow::Target;
 use hashwatt::search::{CancelToken, CpuEngine, Engine, Job};
 use hashwatt::sha256::{CpuKernel, CpuKernelKind};
-use sha2::{Digest, Sha256};
 
 /// Kernels named by `HASHWATT_REQUIRE_KERNELS`.
 fn required() -> Vec<CpuKernelKind> {
@@ -49,18 +48,11 @@ fn kernels() -> Vec<CpuKernel> {
     found
 }
 
-/// The top 32 bits of the hash (as Bitcoin's little-endian number), by `sha2`.
-fn oracle_top(header: &Header, nonce: u32) -> u32 {
-    let bytes = header.with_nonce(nonce).to_bytes();
-    let hash = Sha256::digest(Sha256::digest(bytes));
-    u32::from_le_bytes([hash[28], hash[29], hash[30], hash[31]])
-}
-
 /// Candidates in `start..start + count` by the oracle.
 fn oracle_candidates(header: &Header, start: u32, count: u32, target_top: u32) -> Vec<u32> {
     (u64::from(start)..u64::from(start) + u64::from(count))
         .map(|n| n as u32)
-        .filter(|&n| oracle_top(header, n) <= target_top)
+        .filter(|&n| common::oracle_top(header, n) <= target_top)
         .collect()
 }
 
@@ -285,8 +277,7 @@ fn several_hits_in_one_vector() {
         let outcome = engine.search(&job, &CancelToken::new()).unwrap();
         let expected: Vec<u32> = (1_000u32..5_000)
             .filter(|&n| {
-                let bytes = regtest.with_nonce(n).to_bytes();
-                let mut hash: [u8; 32] = Sha256::digest(Sha256::digest(bytes)).into();
+                let mut hash = common::oracle_hash(&regtest.with_nonce(n)).0;
                 hash.reverse();
                 hash <= target.to_be_bytes()
             })

@@ -11,12 +11,12 @@ mod common;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use common::GENESIS;
 use hashwatt::gpu::{GpuEngine, GpuError, GpuOptions};
 use hashwatt::header::Header;
 use hashwatt::pow::{CompactTarget, Target};
 use hashwatt::search::{CancelToken, CpuEngine, Engine, Hit, Job};
 use hashwatt::sha256::CpuKernel;
-use sha2::{Digest, Sha256};
 
 fn require_gpu() -> bool {
     std::env::var("HASHWATT_REQUIRE_GPU").is_ok_and(|v| v == "1")
@@ -45,14 +45,10 @@ fn cpu() -> CpuEngine {
     CpuEngine::new(CpuKernel::scalar(), None).expect("cpu engine")
 }
 
-fn sha256d(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(Sha256::digest(bytes)).into()
-}
-
 /// Every hit's hash is the `sha2` oracle's and meets the target.
 fn check_hits(job: &Job, hits: &[Hit]) {
     for h in hits {
-        let oracle = sha256d(&job.header.with_nonce(h.nonce).to_bytes());
+        let oracle = common::oracle_hash(&job.header.with_nonce(h.nonce)).0;
         assert_eq!(h.hash.0, oracle, "nonce {}", h.nonce);
         assert!(
             job.target.is_met_by(h.hash),
@@ -133,7 +129,7 @@ fn every_real_header_is_found_in_a_window_around_its_nonce() {
             .iter()
             .find(|h| h.nonce == nonce)
             .unwrap_or_else(|| panic!("block {height}: nonce {nonce} not found"));
-        assert_eq!(hit.hash.0, sha256d(&header.to_bytes()), "block {height}");
+        assert_eq!(hit.hash.0, common::oracle_hash(&header).0, "block {height}");
         assert_eq!(hit.hash, header.block_hash(), "block {height}");
         check_hits(&job, &outcome.hits);
         let expected = cpu().search(&job, &CancelToken::new()).expect("cpu");
@@ -369,8 +365,6 @@ fn hashwatt(args: &[&str], backend_env: Option<&str>) -> std::process::Output {
     }
     cmd.output().expect("run hashwatt")
 }
-
-const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
 
 #[test]
 fn cli_without_adapter_fails_for_gpu_and_falls_back_for_auto() {

@@ -473,23 +473,6 @@ mod tests {
     }
 
     #[test]
-    fn print_published_comparison() {
-        for r in published_comparison() {
-            println!(
-                "| {} | {} | {} | {}/{} | {:.0} | {:.0} | {:+.1} % |",
-                r.gpu,
-                r.model,
-                r.gpus,
-                r.input_tokens,
-                r.output_tokens,
-                r.published,
-                r.modeled.unwrap_or(f64::NAN),
-                r.error.unwrap_or(f64::NAN) * 100.0
-            );
-        }
-    }
-
-    #[test]
     fn every_1000_1000_row_within_25_percent_and_all_rows_within_50() {
         for &(g, m, tp, isl, osl, published) in TRTLLM {
             let t = modeled(g, m, tp, isl, osl);

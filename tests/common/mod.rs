@@ -4,6 +4,12 @@
 use hashwatt::header::{BlockHash, Header};
 use sha2::{Digest, Sha256};
 
+/// The genesis block's header (160 hex digits, wire order).
+pub const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
+
+/// The genesis block's hash, as explorers display it.
+pub const GENESIS_HASH: &str = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f";
+
 /// One row of `tests/data/headers.tsv`.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -40,6 +46,13 @@ pub fn oracle_hash(header: &Header) -> BlockHash {
     BlockHash(second.into())
 }
 
+/// The top 32 bits of the oracle's hash of `header` with `nonce`, as
+/// Bitcoin's little-endian 256-bit number reads them.
+pub fn oracle_top(header: &Header, nonce: u32) -> u32 {
+    let hash = oracle_hash(&header.with_nonce(nonce)).0;
+    u32::from_le_bytes([hash[28], hash[29], hash[30], hash[31]])
+}
+
 /// A deterministic pseudo-random header (splitmix64 over `seed`).
 pub fn random_header(seed: u64) -> Header {
     let mut state = seed;
@@ -63,4 +76,12 @@ pub fn hashwatt_command() -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hashwatt"));
     cmd.env("NODEVICE_SELECT", "1");
     cmd
+}
+
+/// Runs the `hashwatt` binary with `args` and collects its output.
+pub fn hashwatt(args: &[&str]) -> std::process::Output {
+    hashwatt_command()
+        .args(args)
+        .output()
+        .expect("the hashwatt binary runs")
 }
