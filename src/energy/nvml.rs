@@ -17,8 +17,8 @@ use nvml_wrapper::Nvml;
 use super::{EnergyError, EnergySource, Joules, PowerMeter, Window};
 
 /// How often the fallback sampler reads the power. NVML refreshes power every
-/// 1/6 s to 1 s depending on the product (ECONOMICS-FACTS §8), so faster
-/// sampling would only repeat readings.
+/// 1/6 s to 1 s depending on the product (pytorch.org, `torch.cuda.power_draw`
+/// documentation, secondary), so faster sampling would only repeat readings.
 pub const SAMPLE_PERIOD: Duration = Duration::from_millis(50);
 
 /// Loads and initialises NVML.
