@@ -35,7 +35,8 @@ pub use plan::{Event, Plan};
 /// added (with defaults when reading older reports), never renamed or removed.
 pub const SCHEMA: &str = "hashwatt.bench/1";
 
-/// The ASIC every result is compared with.
+/// The ASIC every result is compared with (by default the hardware table's
+/// [`S21_XP`](crate::hardware::S21_XP) row).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AsicReference {
     /// Model name.
@@ -45,10 +46,6 @@ pub struct AsicReference {
     /// Where the figure comes from.
     pub source: String,
 }
-
-/// Antminer S21 XP efficiency, 13.5 J/TH at the wall: the hardware table's
-/// [`S21_XP`](crate::hardware::S21_XP) row.
-pub const S21_XP_JOULES_PER_TERAHASH: f64 = crate::hardware::S21_XP.j_per_th;
 
 impl Default for AsicReference {
     fn default() -> Self {
