@@ -9,7 +9,7 @@
 
 use std::arch::aarch64::*;
 
-use super::lanes::{KW1, KW2, scan_interleaved, unroll};
+use super::lanes::{KW1, KW2, scan_interleaved, sha_rounds, unroll};
 use super::{BLOCK2_PAD, Folded, H0, HASH2_PAD, K, NoncePrecomp};
 
 /// Nonces interleaved by the kernel the dispatcher runs.
@@ -24,6 +24,13 @@ fn v4(w0: u32, w1: u32, w2: u32, w3: u32) -> V {
     let lo = u64::from(w0) | (u64::from(w1) << 32);
     let hi = u64::from(w2) | (u64::from(w3) << 32);
     vcombine_u32(vcreate_u32(lo), vcreate_u32(hi))
+}
+
+/// Lane-wise wrapping addition.
+#[target_feature(enable = "neon")]
+#[inline]
+fn add(a: V, b: V) -> V {
+    vaddq_u32(a, b)
 }
 
 /// `K[t..t + 4]` as a vector.
@@ -94,20 +101,8 @@ fn sha256d_h7<const N: usize>(c: &Sha2Consts, n: [u32; N]) -> [u32; N] {
         m[i][2] = v4(BLOCK2_PAD[4], BLOCK2_PAD[5], BLOCK2_PAD[6], BLOCK2_PAD[7]);
         m[i][3] = v4(BLOCK2_PAD[8], BLOCK2_PAD[9], BLOCK2_PAD[10], BLOCK2_PAD[11]);
     }
-    unroll!(T in [4, 8, 12] {
-        let wk = v4(KW1[T], KW1[T + 1], KW1[T + 2], KW1[T + 3]);
-        for i in 0..N {
-            rounds4(&mut abcd[i], &mut efgh[i], wk);
-        }
-    });
-    unroll!(T in [16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60] {
-        const G: usize = T / 4;
-        for i in 0..N {
-            let mi = &mut m[i];
-            mi[G % 4] = next_words(mi[G % 4], mi[(G + 1) % 4], mi[(G + 2) % 4], mi[(G + 3) % 4]);
-            rounds4(&mut abcd[i], &mut efgh[i], vaddq_u32(mi[G % 4], k4(T)));
-        }
-    });
+    sha_rounds!(const KW1, abcd, efgh, [4, 8, 12]);
+    sha_rounds!(schedule m, abcd, efgh, [16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60]);
 
     // ---- Second hash: W0..=W7 are the first hash, W8..=W15 padding ----
     let h0_abcd = v4(H0[0], H0[1], H0[2], H0[3]);
@@ -121,25 +116,9 @@ fn sha256d_h7<const N: usize>(c: &Sha2Consts, n: [u32; N]) -> [u32; N] {
         abcd[i] = h0_abcd;
         efgh[i] = h0_efgh;
     }
-    unroll!(T in [0, 4] {
-        for i in 0..N {
-            rounds4(&mut abcd[i], &mut efgh[i], vaddq_u32(x[i][T / 4], k4(T)));
-        }
-    });
-    unroll!(T in [8, 12] {
-        let wk = v4(KW2[T], KW2[T + 1], KW2[T + 2], KW2[T + 3]);
-        for i in 0..N {
-            rounds4(&mut abcd[i], &mut efgh[i], wk);
-        }
-    });
-    unroll!(T in [16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60] {
-        const G: usize = T / 4;
-        for i in 0..N {
-            let xi = &mut x[i];
-            xi[G % 4] = next_words(xi[G % 4], xi[(G + 1) % 4], xi[(G + 2) % 4], xi[(G + 3) % 4]);
-            rounds4(&mut abcd[i], &mut efgh[i], vaddq_u32(xi[G % 4], k4(T)));
-        }
-    });
+    sha_rounds!(message x, abcd, efgh, [0, 4]);
+    sha_rounds!(const KW2, abcd, efgh, [8, 12]);
+    sha_rounds!(schedule x, abcd, efgh, [16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60]);
     // After round 63, `h` (lane 3 of EFGH) is round 60's `e`.
     let mut h7 = [0u32; N];
     for i in 0..N {

@@ -144,6 +144,42 @@ macro_rules! unroll {
 }
 pub(crate) use unroll;
 
+/// The round sequences of the SHA-instruction kernels (SHA-NI, ARMv8 SHA-2),
+/// written once: for each listed `T`, rounds `T..T + 4` of all `N`
+/// interleaved nonces on the state pair `($s0, $s1)`. `const $kw` takes
+/// `K + W` from a folded table (constant message words); `schedule $m`
+/// extends the rolling message window `$m[i][g % 4] = W[4g..4g + 4]` first;
+/// `message $m` reads the window as it is (rounds 0..=15). Each kernel file
+/// defines `v4`, `k4`, `add`, `rounds4` and `next_words` on its vector type.
+macro_rules! sha_rounds {
+    (const $kw:ident, $s0:ident, $s1:ident, [$($t:literal),* $(,)?]) => {
+        unroll!(T in [$($t),*] {
+            let wk = v4($kw[T], $kw[T + 1], $kw[T + 2], $kw[T + 3]);
+            for i in 0..N {
+                rounds4(&mut $s0[i], &mut $s1[i], wk);
+            }
+        });
+    };
+    (message $m:ident, $s0:ident, $s1:ident, [$($t:literal),* $(,)?]) => {
+        unroll!(T in [$($t),*] {
+            for i in 0..N {
+                rounds4(&mut $s0[i], &mut $s1[i], add($m[i][T / 4], k4(T)));
+            }
+        });
+    };
+    (schedule $m:ident, $s0:ident, $s1:ident, [$($t:literal),* $(,)?]) => {
+        unroll!(T in [$($t),*] {
+            const G: usize = T / 4;
+            for i in 0..N {
+                let mi = &mut $m[i];
+                mi[G % 4] = next_words(mi[G % 4], mi[(G + 1) % 4], mi[(G + 2) % 4], mi[(G + 3) % 4]);
+                rounds4(&mut $s0[i], &mut $s1[i], add(mi[G % 4], k4(T)));
+            }
+        });
+    };
+}
+pub(crate) use sha_rounds;
+
 /// One SHA-256 round on `[a..h]` with `kw = K[t] + W[t]`, using the
 /// primitives in scope at the expansion site.
 macro_rules! round {

@@ -15,7 +15,7 @@ use std::arch::x86::*;
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-use super::lanes::{KW1, KW2, scan_interleaved, unroll};
+use super::lanes::{KW1, KW2, scan_interleaved, sha_rounds, unroll};
 use super::{BLOCK2_PAD, Folded, H0, HASH2_PAD, K, NoncePrecomp};
 
 /// Nonces interleaved by the kernel the dispatcher runs. Measured on an AMD
@@ -30,6 +30,13 @@ type V = __m128i;
 #[inline]
 fn v4(w0: u32, w1: u32, w2: u32, w3: u32) -> V {
     _mm_set_epi32(w3 as i32, w2 as i32, w1 as i32, w0 as i32)
+}
+
+/// Lane-wise wrapping addition.
+#[target_feature(enable = "sse2")]
+#[inline]
+fn add(a: V, b: V) -> V {
+    _mm_add_epi32(a, b)
 }
 
 /// `K[t..t + 4]` as a vector.
@@ -114,20 +121,8 @@ fn sha256d_h7<const N: usize>(c: &ShaConsts, n: [u32; N]) -> [u32; N] {
         m[i][2] = v4(BLOCK2_PAD[4], BLOCK2_PAD[5], BLOCK2_PAD[6], BLOCK2_PAD[7]);
         m[i][3] = v4(BLOCK2_PAD[8], BLOCK2_PAD[9], BLOCK2_PAD[10], BLOCK2_PAD[11]);
     }
-    unroll!(T in [4, 8, 12] {
-        let wk = v4(KW1[T], KW1[T + 1], KW1[T + 2], KW1[T + 3]);
-        for i in 0..N {
-            rounds4(&mut abef[i], &mut cdgh[i], wk);
-        }
-    });
-    unroll!(T in [16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60] {
-        const G: usize = T / 4;
-        for i in 0..N {
-            let mi = &mut m[i];
-            mi[G % 4] = next_words(mi[G % 4], mi[(G + 1) % 4], mi[(G + 2) % 4], mi[(G + 3) % 4]);
-            rounds4(&mut abef[i], &mut cdgh[i], _mm_add_epi32(mi[G % 4], k4(T)));
-        }
-    });
+    sha_rounds!(const KW1, abef, cdgh, [4, 8, 12]);
+    sha_rounds!(schedule m, abef, cdgh, [16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60]);
 
     // ---- Second hash: W0..=W7 are the first hash, W8..=W15 padding ----
     let (h0_abef, h0_cdgh) = abef_cdgh(H0);
@@ -145,25 +140,9 @@ fn sha256d_h7<const N: usize>(c: &ShaConsts, n: [u32; N]) -> [u32; N] {
         abef[i] = h0_abef;
         cdgh[i] = h0_cdgh;
     }
-    unroll!(T in [0, 4] {
-        for i in 0..N {
-            rounds4(&mut abef[i], &mut cdgh[i], _mm_add_epi32(x[i][T / 4], k4(T)));
-        }
-    });
-    unroll!(T in [8, 12] {
-        let wk = v4(KW2[T], KW2[T + 1], KW2[T + 2], KW2[T + 3]);
-        for i in 0..N {
-            rounds4(&mut abef[i], &mut cdgh[i], wk);
-        }
-    });
-    unroll!(T in [16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56] {
-        const G: usize = T / 4;
-        for i in 0..N {
-            let xi = &mut x[i];
-            xi[G % 4] = next_words(xi[G % 4], xi[(G + 1) % 4], xi[(G + 2) % 4], xi[(G + 3) % 4]);
-            rounds4(&mut abef[i], &mut cdgh[i], _mm_add_epi32(xi[G % 4], k4(T)));
-        }
-    });
+    sha_rounds!(message x, abef, cdgh, [0, 4]);
+    sha_rounds!(const KW2, abef, cdgh, [8, 12]);
+    sha_rounds!(schedule x, abef, cdgh, [16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56]);
     // Rounds 60 and 61: the new `F` is round 60's `e`, the final `H`.
     let mut h7 = [0u32; N];
     for i in 0..N {
