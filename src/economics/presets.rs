@@ -197,21 +197,29 @@ pub mod power {
     pub const IDLE_FRACTION_OF_MAX: f64 = crate::hardware::GPU_IDLE_SHARE;
 }
 
-/// Site-view reference figures (ECONOMICS-FACTS §7), shown next to the model.
+/// Site-view figures (`docs/sources.md`, section 7).
 pub mod site {
-    /// Core Scientific–CoreWeave 200 MW 12-year lease, >$3.5 B ≈
-    /// $1.45 M per MW-year (**D** from CNBC via ForkLog, Jun 2024, **S**).
+    /// Core Scientific–CoreWeave 200 MW 12-year lease, > $3.5 B ≈ $1.45 M per
+    /// MW-year (derived: 3.5e9 / 12 / 200; CNBC via ForkLog, Jun 2024,
+    /// secondary). The lower of the two public deals.
     pub const AI_LEASE_CORE_SCIENTIFIC_USD_PER_MW_YEAR: f64 = 1.45e6;
     /// TeraWulf–Fluidstack ~200 MW 10-year ~$3.7 B ≈ $1.85 M per MW-year
-    /// (**D** from CryptoSlate, Aug 2025, **S**).
+    /// (derived; CryptoSlate, Aug 2025, secondary).
     pub const AI_LEASE_TERAWULF_USD_PER_MW_YEAR: f64 = 1.85e6;
-    /// Luxor: <19 J/TH fleets earn $97/MWh gross (12 Jan 2026, **P**).
+    /// Source of the default lease rate.
+    pub const AI_LEASE_SOURCE: &str = "Core Scientific-CoreWeave lease, 200 MW for 12 years, \
+        > $3.5 B = $1.45 M per MW-year (CNBC via ForkLog, Jun 2024; docs/sources.md); \
+        TeraWulf-Fluidstack is $1.85 M";
+    /// AI data-center build-out, USD per MW: the midpoint of $3–5 M/MW quoted
+    /// by Sabre56's CEO (Cointelegraph, Sep 2024, secondary).
+    pub const AI_FIT_OUT_USD_PER_MW: f64 = 4.0e6;
+    /// Source of [`AI_FIT_OUT_USD_PER_MW`].
+    pub const AI_FIT_OUT_SOURCE: &str = "midpoint of $3-5 M per MW AI data-center build-out \
+        (Sabre56 CEO, Cointelegraph, Sep 2024; docs/sources.md)";
+    /// Luxor: < 19 J/TH fleets earn $97/MWh gross (12 Jan 2026, primary).
     pub const LUXOR_SUB19_USD_PER_MWH: f64 = 97.0;
-    /// Build-out cost per MW quoted by Sabre56's CEO (Cointelegraph, Sep
-    /// 2024, **S**): AI data center $3–5 M/MW vs mining $0.30–0.35 M/MW.
-    pub const CAPEX_NOTE: &str = "capex not modeled: AI DC $3-5M/MW vs mining $0.30-0.35M/MW (Sabre56 CEO, Cointelegraph, Sep 2024, S)";
     /// Riot's net power cost 3.4 ¢/kWh in Q1 2025 (fintool.com call
-    /// summary, **S**), a low-cost miner's rate.
+    /// summary, secondary), a low-cost miner's rate.
     pub const RIOT_USD_PER_KWH: f64 = 0.034;
 }
 
