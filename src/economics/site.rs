@@ -654,3 +654,234 @@ pub fn evaluate(s: &super::Scenario) -> Result<SiteView> {
         s.power.electricity.per_mwh(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::economics::units::{Btc, Difficulty, Usd};
+
+    fn mining() -> MiningInputs {
+        MiningInputs {
+            hashrate: HashRate(1e9),
+            difficulty: Difficulty(100e12),
+            // Subsidy 3.125 BTC until 1,050,000; + 0.125 BTC fees = 3.25 BTC.
+            height: 900_000,
+            fees_per_block: Btc(0.125),
+            pool_fee: Percent(0.0),
+            stale: Percent(0.0),
+            uptime: Percent(100.0),
+            btc_price: Usd(100_000.0),
+        }
+    }
+
+    fn flat() -> Horizon {
+        Horizon {
+            months: 0,
+            difficulty_growth_pct_per_month: 0.0,
+            btc_price_change_pct_per_month: 0.0,
+        }
+    }
+
+    fn site() -> SiteInputs {
+        SiteInputs {
+            power_mw: 1.0,
+            power_price: Some(UsdPerMwh(50.0)),
+            curtail_price: UsdPerMwh(10.0),
+            horizon_months: 120,
+            discount_rate: Percent(8.0),
+            asics: vec![SiteAsic {
+                key: "test".into(),
+                name: "Test miner".into(),
+                th_per_s: Some(200.0),
+                j_per_th: 10.0,
+                source: "test".into(),
+            }],
+            mining_pue: 1.25,
+            ai_pue: 1.2,
+            asic_capex_usd_per_th: 20.0,
+            lease_usd_per_mw_year: 1.2e6,
+            lease_capex_usd_per_mw: 3e6,
+            tenant_pays_power: false,
+            server_watts_per_gpu: Watts(1000.0),
+            gpu_server_capex_usd: Some(30_000.0),
+            server_life_months: 48,
+            marketplace_fee: Percent(10.0),
+            rental_usd_per_hour: 2.0,
+        }
+    }
+
+    fn gpu() -> GpuContext {
+        GpuContext {
+            hashrate: HashRate(1e9),
+            utilization: 0.5,
+            idle_share: 0.1,
+        }
+    }
+
+    fn find<'a>(v: &'a SiteView, id: &str) -> &'a SiteOption {
+        v.options
+            .iter()
+            .find(|o| o.id == id)
+            .unwrap_or_else(|| panic!("no {id}"))
+    }
+
+    fn close(a: f64, b: f64, what: &str) {
+        assert!(
+            (a - b).abs() <= 1e-6 * b.abs().max(1.0),
+            "{what}: {a} vs {b}"
+        );
+    }
+
+    /// Every option's first-year figures against a calculation by hand.
+    #[test]
+    fn first_year_figures_match_a_hand_calculation() {
+        let mut s = site();
+        // The GPU halls' PUE 1.25 here so that 1 MW holds exactly 800 GPUs.
+        s.ai_pue = 1.25;
+        let v =
+            view(&s, &mining(), &flat(), &gpu(), UsdPerMwh(0.0)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(v.power_usd_per_mwh, 50.0);
+        let year_h = 365.25 * 24.0; // 8,766 h
+        let power = 50.0 * year_h; // $438,300 at full draw
+
+        // ASIC: 1 MW / 1.25 = 800 kW of IT / 10 J/TH = 80,000 TH/s = 8e16 H/s.
+        // BTC/day = 8e16 × 86,400 × 3.25 / (1e14 × 2^32) = 0.0523031 BTC.
+        let btc_day = 8e16 * 86_400.0 * 3.25 / (100e12 * 4_294_967_296.0);
+        close(btc_day, 0.052_303_075_79, "BTC/day");
+        let a = find(&v, "asic:test");
+        close(a.revenue_usd_per_mw_year, 1_910_369.843, "asic revenue");
+        close(a.opex_usd_per_mw_year, 438_300.0, "asic opex");
+        close(a.net_usd_per_mw_year, 1_910_369.843 - 438_300.0, "asic net");
+        close(a.capex_usd_per_mw, 80_000.0 * 20.0, "asic capex");
+        close(a.units.unwrap_or(0.0), 400.0, "asic units");
+
+        // Lease: $1.2M per MW of IT × 1/1.25; the host pays the power.
+        let l = find(&v, "ai-lease");
+        close(l.revenue_usd_per_mw_year, 960_000.0, "lease revenue");
+        close(l.opex_usd_per_mw_year, power, "lease opex");
+        close(l.capex_usd_per_mw, 3e6, "lease capex");
+        assert_eq!(l.units, None);
+
+        // GPU cloud: 800 GPUs × $2 × 0.9 × 0.5 × 8,766 h = $6,311,520;
+        // draw 0.5 + 0.5 × 0.1 = 0.55 → $241,065; capex $3M + 800 × $30k.
+        let c = find(&v, "gpu-cloud");
+        close(c.units.unwrap_or(0.0), 800.0, "gpus");
+        close(c.revenue_usd_per_mw_year, 6_311_520.0, "cloud revenue");
+        close(c.opex_usd_per_mw_year, 241_065.0, "cloud opex");
+        close(c.capex_usd_per_mw, 27e6, "cloud capex");
+
+        // GPU mining: 800 × 1 GH/s = 8e11 H/s, 1e-5 of the ASIC fleet.
+        let g = find(&v, "gpu-mining");
+        close(
+            g.revenue_usd_per_mw_year,
+            19.103_698_43,
+            "gpu mining revenue",
+        );
+        close(g.opex_usd_per_mw_year, power, "gpu mining opex");
+        close(g.capex_usd_per_mw, 27e6, "gpu mining capex");
+
+        // Curtail: $10 per MWh not drawn × 8,766 h.
+        let k = find(&v, "curtail");
+        close(k.revenue_usd_per_mw_year, 87_660.0, "curtail revenue");
+        close(k.opex_usd_per_mw_year, 0.0, "curtail opex");
+        assert_eq!(k.breakeven_power_usd_per_mwh, None);
+
+        // NPV of the lease by hand: 120 equal months, 8 %/year.
+        let month = (960_000.0 - power) / 12.0;
+        let npv: f64 = (1..=120)
+            .map(|m| month / 1.08_f64.powf(f64::from(m) / 12.0))
+            .sum::<f64>()
+            - 3e6;
+        close(l.npv_usd_per_mw, npv, "lease npv");
+        // Payback: $3M / $43,475 a month = 69.0 months → month 70.
+        assert_eq!(l.payback_years, Some(70.0 / 12.0));
+        assert_eq!(v.winner, v.options[0].id);
+    }
+
+    /// Each break-even price, put back into the model, makes that option's
+    /// first-year net zero; each payback month is the first whose cumulative
+    /// cash covers the capex.
+    #[test]
+    fn breakevens_and_paybacks_substitute_back() {
+        let (mut s, m, h, g) = (site(), mining(), flat(), gpu());
+        // A rental price at which the servers pay back within their life.
+        s.rental_usd_per_hour = 3.0;
+        let base = view(&s, &m, &h, &g, UsdPerMwh(0.0)).unwrap_or_else(|e| panic!("{e}"));
+        let mut checked = 0;
+        for o in &base.options {
+            let Some(p) = o.breakeven_power_usd_per_mwh else {
+                continue;
+            };
+            let at = options_at(&s, &m, &h, &g, UsdPerMwh(p)).unwrap_or_else(|e| panic!("{e}"));
+            let same = at
+                .iter()
+                .find(|x| x.id == o.id)
+                .unwrap_or_else(|| panic!("{}", o.id));
+            assert!(
+                same.net_usd_per_mw_year.abs() < 1e-6 * o.revenue_usd_per_mw_year.max(1.0),
+                "{}: net {} at break-even {p}",
+                o.id,
+                same.net_usd_per_mw_year
+            );
+            checked += 1;
+        }
+        assert_eq!(
+            checked, 4,
+            "asic, lease, gpu-cloud and gpu-mining buy power"
+        );
+
+        let ctx = Ctx {
+            site: &s,
+            mining: &m,
+            horizon: &h,
+            gpu: &g,
+            price: 50.0,
+        };
+        let flows = [
+            (
+                "asic:test",
+                ctx.asic(&s.asics[0]).unwrap_or_else(|e| panic!("{e}")).1,
+            ),
+            ("ai-lease", ctx.lease()),
+            ("gpu-cloud", ctx.cloud(30_000.0)),
+        ];
+        for (id, f) in flows {
+            let o = find(&base, id);
+            let years = o
+                .payback_years
+                .unwrap_or_else(|| panic!("{id} never pays back"));
+            let month = (years * 12.0).round() as usize;
+            let before: f64 = f.cash[..month - 1].iter().sum();
+            let at: f64 = f.cash[..month].iter().sum();
+            assert!(
+                before < f.capex && at >= f.capex,
+                "{id}: {before} {at} {}",
+                f.capex
+            );
+            // NPV recomputed from the same flows.
+            close(o.npv_usd_per_mw, npv(&f.cash[..120], f.capex, 8.0), id);
+        }
+        // A site that never pays back says so.
+        let g_mine = find(&base, "gpu-mining");
+        assert_eq!(g_mine.payback_years, None);
+        // 1 MW / 1.2 / 1 kW = 833.3 GPUs × $30k + $3M fit-out, and nothing earned.
+        close(g_mine.npv_usd_per_mw, -28e6, "gpu mining is switched off");
+    }
+
+    #[test]
+    fn the_site_price_follows_electricity_unless_set() {
+        let mut s = site();
+        s.power_price = None;
+        let v = view(&s, &mining(), &flat(), &gpu(), UsdPerMwh(150.0))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(v.power_usd_per_mwh, 150.0);
+        assert_eq!(v.by_power_price.len(), 11);
+        let mut bad = site();
+        bad.ai_pue = 0.9;
+        let e = view(&bad, &mining(), &flat(), &gpu(), UsdPerMwh(1.0))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("site.ai_pue"), "{e}");
+    }
+}
