@@ -683,3 +683,32 @@ fn unused_inputs_are_refused_not_dropped() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A `gpu` result measured on a software adapter (llvmpipe) is the host
+/// CPU's rate; economics refuses to value it as a hardware GPU's.
+#[test]
+fn bench_on_a_software_adapter_is_refused() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let report = dir.path().join("lavapipe.json");
+    std::fs::write(
+        &report,
+        r#"{"schema":"hashwatt.bench/1","machine":{},"results":[{"backend":"gpu","device":"llvmpipe (LLVM 20.1.2, 256 bits)","hashrate":3.9e7}]}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    fails_naming(
+        &["econ", "--bench", s(&report)],
+        "ran on a software adapter (llvmpipe (LLVM 20.1.2, 256 bits))",
+    );
+}
+
+/// At a power price of $0 the report says power is free, not that the
+/// miner draws no power.
+#[test]
+fn free_power_is_not_no_power() {
+    let md = ok(&["econ", "--hashrate", "5e9", "--electricity", "0"]);
+    assert!(
+        md.contains("Power costs nothing in this scenario: mining draws 700 W"),
+        "{md}"
+    );
+    assert!(!md.contains("draws no power"), "{md}");
+}

@@ -306,6 +306,14 @@ fn bench_input(args: &Args) -> anyhow::Result<Option<BenchInput>> {
     };
     let report = BenchReport::load(path)?;
     let r = report.select(args.bench_backend.as_deref(), path)?;
+    if let Some(adapter) = r.software_adapter() {
+        anyhow::bail!(
+            "--bench {}: the gpu result ran on a software adapter ({adapter}), so its rate is \
+             the host CPU's, not a hardware GPU's; bench on the GPU itself, or state a rate \
+             with --hashrate",
+            path.display()
+        );
+    }
     Ok(Some(BenchInput {
         path: path.clone(),
         backend: r.backend.clone(),

@@ -1,6 +1,6 @@
 //! Cited presets: GPUs, models, ASICs, network and price defaults.
 //!
-//! Every number here comes from `ECONOMICS-FACTS.md` (the project's table of
+//! Every number here comes from `docs/sources.md` (the project's table of
 //! cited figures); each item names its source, the date the figure applies
 //! to, and a grade: **P** primary (vendor or protocol document), **S**
 //! secondary (reseller, press, third-party table), **D** derived by
@@ -126,7 +126,7 @@ impl ModelPreset {
 
 /// The model presets. Shapes: Meta's Llama 3.1 `config.json` as tabulated
 /// in oumi-ai `configs/recipes/llama3_1/README.md` (read Nov 2026, **S**).
-/// Prices: ECONOMICS-FACTS §6 (Together AI Instruct Turbo, ~2024–2025, **S**).
+/// Prices: docs/sources.md §6 (Together AI Instruct Turbo, ~2024–2025, **S**).
 pub const MODELS: &[ModelPreset] = &[
     ModelPreset {
         key: "llama-3.1-8b",
@@ -138,8 +138,8 @@ pub const MODELS: &[ModelPreset] = &[
         kv_heads: 8,
         vocab: 128_256,
         usd_per_mtok: 0.18,
-        price_source: "Together AI Llama-3.1-8B Instruct Turbo output price, ~2024-2025 third-party tables S",
-        source: "Meta Llama 3.1 config.json via oumi-ai recipes README S",
+        price_source: "Together AI Llama-3.1-8B Instruct Turbo output price, ~2024-2025 third-party tables (docs/sources.md)",
+        source: "Meta Llama 3.1 config.json via oumi-ai recipes README",
     },
     ModelPreset {
         key: "llama-3.1-70b",
@@ -151,13 +151,13 @@ pub const MODELS: &[ModelPreset] = &[
         kv_heads: 8,
         vocab: 128_256,
         usd_per_mtok: 0.88,
-        price_source: "Together AI Llama-3.1/3.3-70B Instruct Turbo output price, ~2024-2025 third-party tables S",
-        source: "Meta Llama 3.1 config.json via oumi-ai recipes README S",
+        price_source: "Together AI Llama-3.1/3.3-70B Instruct Turbo output price, ~2024-2025 third-party tables (docs/sources.md)",
+        source: "Meta Llama 3.1 config.json via oumi-ai recipes README",
     },
 ];
 
 /// Network defaults: Luxor Hashrate Index roundup, 12 Jan 2026 (**P**,
-/// ECONOMICS-FACTS §2), the latest figures the project found.
+/// docs/sources.md §2), the latest figures the project found.
 pub mod network {
     /// Difficulty 148.26 T (after the −1.20 % adjustment of 8 Jan 2026).
     /// Source: hashrateindex.com roundup, 12 Jan 2026 **P**.
@@ -175,21 +175,22 @@ pub mod network {
     /// used to check the model. Source: hashrateindex.com, 12 Jan 2026 **P**.
     pub const PUBLISHED_HASHPRICE_USD: f64 = 39.53;
     /// A human-readable citation for the defaults above.
-    pub const SOURCE: &str = "Luxor Hashrate Index roundup, 12 Jan 2026 (hashrateindex.com) P";
+    pub const SOURCE: &str =
+        "Luxor Hashrate Index roundup, 12 Jan 2026 (hashrateindex.com; docs/sources.md)";
 }
 
-/// Power defaults (ECONOMICS-FACTS §7).
+/// Power defaults (docs/sources.md §7).
 pub mod power {
     /// Industry-average PUE 1.56. Source: Uptime Institute 2024 survey **S/P**.
     pub const PUE: f64 = 1.56;
     /// Source of [`PUE`].
-    pub const PUE_SOURCE: &str = "Uptime Institute industry average, 2024 survey S/P";
+    pub const PUE_SOURCE: &str = "Uptime Institute industry average, 2024 survey (docs/sources.md)";
     /// Electricity $0.081/kWh: TeraWulf's energy cost in Q1 2025
     /// (TheMinerMag via tekmono.com **S**), a recent US data-center-scale rate.
     pub const ELECTRICITY_USD_PER_KWH: f64 = 0.081;
     /// Source of [`ELECTRICITY_USD_PER_KWH`].
     pub const ELECTRICITY_SOURCE: &str =
-        "TeraWulf energy cost Q1 2025 (TheMinerMag via tekmono.com) S";
+        "TeraWulf energy cost Q1 2025 (TheMinerMag via tekmono.com; docs/sources.md)";
     /// Idle draw as a fraction of max board power: the hardware table's
     /// estimate [`crate::hardware::GPU_IDLE_SHARE`]. Measure yours with
     /// `hashwatt bench` (its report's `joules − net_joules` is the idle
@@ -224,7 +225,7 @@ pub mod site {
 }
 
 /// The TensorRT-LLM throughput figures the roofline is checked against
-/// (ECONOMICS-FACTS §5: NVIDIA/TensorRT-LLM `docs/source/performance/perf-overview.md`,
+/// (docs/sources.md §5: NVIDIA/TensorRT-LLM `docs/source/performance/perf-overview.md`,
 /// v1.0-era 2025, **P**). Total output tokens/s, FP8, offline max-throughput.
 pub mod published {
     /// One published row: GPU preset key, model key, GPUs (tensor

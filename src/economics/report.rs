@@ -332,6 +332,15 @@ impl EconReport {
                     r
                 );
             }
+            None if p.mining_watts > 0.0 => {
+                let _ = writeln!(
+                    o,
+                    "Power costs nothing in this scenario: mining draws {} W and earns {} per hour \
+                     with no power bill to cover.\n",
+                    num(p.mining_watts),
+                    usd(m.usd_per_hour)
+                );
+            }
             None => {
                 let _ = writeln!(o, "Mining draws no power in this scenario.\n");
             }

@@ -733,7 +733,7 @@ impl<'a> Resolver<'a> {
                 None,
                 Some((
                     network::HEIGHT,
-                    Self::cited("D: height 840,000 on 20 Apr 2024 + 144/day to 12 Jan 2026"),
+                    Self::cited("derived: height 840,000 on 20 Apr 2024 + 144/day to 12 Jan 2026"),
                 )),
             )
             .unwrap_or(network::HEIGHT);
@@ -747,7 +747,7 @@ impl<'a> Resolver<'a> {
             "mining.fees_btc_per_block",
             |f| f.mining.fees_btc_per_block,
             network::FEES_BTC_PER_BLOCK,
-            "D: 17 BTC fees in the week to 12 Jan 2026 / ~1,008 blocks (Luxor) P",
+            "derived: 17 BTC of fees in the week to 12 Jan 2026 (Luxor) / ~1,008 blocks",
         );
         let pool_fee = self.num(
             "mining.pool_fee_pct",
@@ -958,7 +958,7 @@ impl<'a> Resolver<'a> {
                     model.price_source,
                 );
                 let mut ri = RooflineInputs::new(gpu, model, precision);
-                let tp = "TensorRT-LLM ISL/OSL 1000/1000 (ECONOMICS-FACTS §5)";
+                let tp = "TensorRT-LLM ISL/OSL 1000/1000 (perf-overview.md, docs/sources.md)";
                 ri.input_tokens = self
                     .pick(
                         "inference.input_tokens",
