@@ -416,6 +416,50 @@ fn plot_and_markdown_export_write_files() {
     }
     let text = std::fs::read_to_string(&md).unwrap_or_else(|e| panic!("{e}"));
     assert!(text.starts_with("# hashwatt econ: H100 SXM idle hour"));
+    // The site chart: one line per option, currency ticks, break-even dots.
+    let site = std::fs::read_to_string(plots.join("site_power_price.svg"))
+        .unwrap_or_else(|e| panic!("site_power_price.svg: {e}"));
+    for id in ["ai-lease", "asic:s21-xp", "curtail"] {
+        assert!(
+            site.lines().any(|l| l.trim() == id),
+            "site chart lacks {id}"
+        );
+    }
+    assert!(
+        site.contains("$1M") || site.contains("$2M"),
+        "no currency ticks"
+    );
+    assert!(site.contains("<circle"), "no break-even markers");
+    let ratios = std::fs::read_to_string(plots.join("revenue_to_power.svg"))
+        .unwrap_or_else(|e| panic!("revenue_to_power.svg: {e}"));
+    assert!(ratios.contains("h100-sxm mining"), "{ratios}");
+    assert!(ratios.contains("mi300x rental"), "{ratios}");
+}
+
+/// `compare` lines two sites' options up by option id.
+#[test]
+fn compare_keys_site_options_by_id() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let site = scenario("site-1mw.toml");
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    for (path, price) in [(&a, "34"), (&b, "60")] {
+        let out = ok(&[
+            "econ",
+            "--scenario",
+            s(&site),
+            "--site-power",
+            price,
+            "--json",
+        ]);
+        std::fs::write(path, out).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let md = ok(&["compare", s(&a), s(&b)]);
+    assert!(md.contains("site.options[ai-lease].npv_usd_per_mw"), "{md}");
+    assert!(
+        md.contains("site.options[asic:s21-xp].opex_usd_per_mw_year"),
+        "{md}"
+    );
+    assert!(!md.contains("site.options[0]"), "{md}");
 }
 
 #[test]

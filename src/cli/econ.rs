@@ -432,7 +432,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let decision = evaluate(&scenario)?;
     let sweeps = sensitivity::default_sweeps(&scenario)?;
     if let Some(dir) = &args.plot {
-        let files = plot::write_all(&sweeps, dir)?;
+        let mut files = plot::write_all(&sweeps, dir)?;
+        let site_svg = dir.join("site_power_price.svg");
+        plot::write_site_sweep(
+            &hashwatt::economics::site::price_sweep(&scenario)?,
+            &site_svg,
+        )?;
+        files.push(site_svg);
+        let ratio_svg = dir.join("revenue_to_power.svg");
+        plot::write_revenue_ratios(&sensitivity::revenue_to_power(&scenario)?, &ratio_svg)?;
+        files.push(ratio_svg);
         for f in files {
             eprintln!("wrote {}", f.display());
         }

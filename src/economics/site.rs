@@ -636,16 +636,7 @@ pub fn options_at(
 /// # Errors
 /// Invalid inputs, named by field.
 pub fn evaluate(s: &super::Scenario) -> Result<SiteView> {
-    let inference = s.power.inference_watts.get();
-    let gpu = GpuContext {
-        hashrate: s.mining.hashrate,
-        utilization: s.utilization.fraction(),
-        idle_share: if inference > 0.0 {
-            (s.power.idle_watts.get() / inference).min(1.0)
-        } else {
-            0.0
-        },
-    };
+    let gpu = gpu_context(s);
     view(
         &s.site,
         &s.mining,
@@ -653,6 +644,76 @@ pub fn evaluate(s: &super::Scenario) -> Result<SiteView> {
         &gpu,
         s.power.electricity.per_mwh(),
     )
+}
+
+/// One option's first-year net across power prices.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PriceSeries {
+    /// Option id.
+    pub id: String,
+    /// First-year net per MW at each price of [`PriceSweep::prices`], USD.
+    pub net_usd_per_mw_year: Vec<f64>,
+    /// Power price at which the first-year net is zero, USD/MWh.
+    pub breakeven_power_usd_per_mwh: Option<f64>,
+}
+
+/// Every site option's first-year net from 0 to 200 USD/MWh (for the chart).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PriceSweep {
+    /// Power prices, USD/MWh.
+    pub prices: Vec<f64>,
+    /// The site's own price, USD/MWh.
+    pub current: f64,
+    /// One series per option, in the order of the site view's ranking.
+    pub options: Vec<PriceSeries>,
+}
+
+/// Sweeps the power price of a scenario's site view from 0 to 200 USD/MWh in
+/// steps of 5.
+///
+/// # Errors
+/// Invalid inputs, named by field.
+pub fn price_sweep(s: &super::Scenario) -> Result<PriceSweep> {
+    let here = evaluate(s)?;
+    let gpu = gpu_context(s);
+    let prices: Vec<f64> = (0..=40).map(|i| f64::from(i) * 5.0).collect();
+    let mut options: Vec<PriceSeries> = here
+        .options
+        .iter()
+        .map(|o| PriceSeries {
+            id: o.id.clone(),
+            net_usd_per_mw_year: Vec::with_capacity(prices.len()),
+            breakeven_power_usd_per_mwh: o.breakeven_power_usd_per_mwh,
+        })
+        .collect();
+    for p in &prices {
+        let at = options_at(&s.site, &s.mining, &s.horizon, &gpu, UsdPerMwh(*p))?;
+        for series in &mut options {
+            let net = at
+                .iter()
+                .find(|o| o.id == series.id)
+                .map_or(f64::NAN, |o| o.net_usd_per_mw_year);
+            series.net_usd_per_mw_year.push(net);
+        }
+    }
+    Ok(PriceSweep {
+        prices,
+        current: here.power_usd_per_mwh,
+        options,
+    })
+}
+
+fn gpu_context(s: &super::Scenario) -> GpuContext {
+    let inference = s.power.inference_watts.get();
+    GpuContext {
+        hashrate: s.mining.hashrate,
+        utilization: s.utilization.fraction(),
+        idle_share: if inference > 0.0 {
+            (s.power.idle_watts.get() / inference).min(1.0)
+        } else {
+            0.0
+        },
+    }
 }
 
 #[cfg(test)]
