@@ -269,7 +269,7 @@ pub fn write_site_sweep(
                 .map_err(|e| draw_err(&e))?;
             chart
                 .draw_series(std::iter::once(Text::new(
-                    format!("{}", usd_tick(be)),
+                    usd_tick(be),
                     (be, 0.0),
                     ("sans-serif", 13).into_font().color(&colour),
                 )))
