@@ -74,10 +74,149 @@ fn shipped_scenarios_run_and_say_plainly_that_mining_does_not_pay() {
     let site = scenario("site-1mw.toml");
     let md = ok(&["econ", "--scenario", s(&site)]);
     assert!(
-        md.contains("ASIC fleet: Antminer S23 Hydro (9.5 J/TH)"),
+        md.contains("`asic:s23-hyd` Antminer S23 Hydro (9.5 J/TH)"),
         "{md}"
     );
-    assert!(md.contains("capex not modeled"), "{md}");
+    assert!(md.contains("Scenario date: 2026-01-12."), "{md}");
+    // The scenario's comments travel with its values as their sources.
+    assert!(md.contains("Riot Platforms net power cost"), "{md}");
+}
+
+/// The shipped site scenario, at its cited inputs, ranks leasing to an AI
+/// tenant above ASIC mining above curtailing (the public ordering), with the
+/// JSON contract of issue 12.
+#[test]
+fn shipped_site_scenario_ranks_ai_lease_over_asics_over_curtail() {
+    let v = json(&[
+        "econ",
+        "--scenario",
+        s(&scenario("site-1mw.toml")),
+        "--json",
+    ]);
+    let site = &v["site"];
+    for k in [
+        "power_mw",
+        "power_usd_per_mwh",
+        "horizon_months",
+        "discount_rate_pct",
+        "winner",
+    ] {
+        assert!(!site[k].is_null(), "site.{k}");
+    }
+    assert_eq!(site["power_usd_per_mwh"], 34.0);
+    assert_eq!(site["horizon_months"], 120);
+    let options = site["options"].as_array().cloned().unwrap_or_default();
+    let npv = |id: &str| {
+        options
+            .iter()
+            .find(|o| o["id"] == id)
+            .and_then(|o| o["npv_usd_per_mw"].as_f64())
+            .unwrap_or_else(|| panic!("no option {id}: {site}"))
+    };
+    let best_asic = options
+        .iter()
+        .filter(|o| o["id"].as_str().is_some_and(|id| id.starts_with("asic:")))
+        .filter_map(|o| o["npv_usd_per_mw"].as_f64())
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert!(npv("ai-lease") > best_asic, "{site}");
+    assert!(best_asic > npv("curtail"), "{site}");
+    for o in &options {
+        for k in [
+            "id",
+            "name",
+            "units",
+            "revenue_usd_per_mw_year",
+            "opex_usd_per_mw_year",
+            "net_usd_per_mw_year",
+            "capex_usd_per_mw",
+            "npv_usd_per_mw",
+            "payback_years",
+        ] {
+            assert!(o.get(k).is_some(), "{k} in {o}");
+        }
+    }
+    // Ranked by NPV, winner first.
+    let npvs: Vec<f64> = options
+        .iter()
+        .filter_map(|o| o["npv_usd_per_mw"].as_f64())
+        .collect();
+    assert!(npvs.windows(2).all(|w| w[0] >= w[1]), "{npvs:?}");
+    assert_eq!(site["winner"], options[0]["id"]);
+    // 1 MW / PUE 1.1 / 1,275 W per GPU in a DGX H100 = 713 GPUs.
+    let cloud = options
+        .iter()
+        .find(|o| o["id"] == "gpu-cloud")
+        .unwrap_or_else(|| panic!("no gpu-cloud"));
+    assert_eq!(cloud["units"].as_f64().map(f64::floor), Some(713.0));
+}
+
+/// `--electricity` sets the site's power price even when the scenario file
+/// gives one: the flag is the later layer.
+#[test]
+fn electricity_flag_sets_the_site_power_price() {
+    let site = scenario("site-1mw.toml");
+    let v = json(&[
+        "econ",
+        "--scenario",
+        s(&site),
+        "--electricity",
+        "0.15",
+        "--json",
+    ]);
+    assert_eq!(v["site"]["power_usd_per_mwh"], 150.0);
+    let v = json(&[
+        "econ",
+        "--scenario",
+        s(&site),
+        "--electricity",
+        "0.15",
+        "--site-power",
+        "20",
+        "--json",
+    ]);
+    assert_eq!(v["site"]["power_usd_per_mwh"], 20.0);
+    assert_eq!(
+        v["inputs"]["site.power_usd_per_mwh"]["source"]["kind"],
+        "flag"
+    );
+}
+
+/// Every input in the CSV export carries its unit, source and assumption
+/// flag; the site options follow, keyed by option id.
+#[test]
+fn export_csv_carries_provenance() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let csv = dir.path().join("econ.csv");
+    ok(&[
+        "econ",
+        "--scenario",
+        s(&scenario("site-1mw.toml")),
+        "--export-csv",
+        s(&csv),
+    ]);
+    let text = std::fs::read_to_string(&csv).unwrap_or_else(|e| panic!("{e}"));
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("section,key,value,unit,source_kind,source,measured,assumption")
+    );
+    assert!(text.contains("scenario,date,2026-01-12,"), "{text}");
+    let pool = text
+        .lines()
+        .find(|l| l.starts_with("input,mining.pool_fee_pct,"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        pool.starts_with("input,mining.pool_fee_pct,2.0,%,scenario file,"),
+        "{pool}"
+    );
+    assert!(pool.ends_with(",false,true"), "{pool}");
+    let price = text
+        .lines()
+        .find(|l| l.starts_with("input,power.electricity_usd_per_kwh,"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(price.contains("Riot Platforms"), "{price}");
+    assert!(price.ends_with(",false,false"), "{price}");
+    assert!(text.contains("site,ai-lease.npv_usd_per_mw,"), "{text}");
 }
 
 #[test]
@@ -88,7 +227,7 @@ fn json_report_has_stable_fields_hand_checked() {
         s(&scenario("h100-idle.toml")),
         "--json",
     ]);
-    assert_eq!(v["schema"], "hashwatt.econ/1");
+    assert_eq!(v["schema"], "hashwatt.econ/2");
     assert_eq!(v["decision"]["winner"], "infer");
     assert_eq!(v["mining"]["subsidy_btc"], 3.125);
     let hp = v["mining"]["hashprice_usd_per_ph_day"]
@@ -121,11 +260,11 @@ fn json_report_has_stable_fields_hand_checked() {
     assert!(v["decision"]["breakeven_electricity_usd_per_kwh"].is_null());
     let src = &v["inputs"]["mining.difficulty"]["source"];
     assert_eq!(src["kind"], "scenario");
+    // The file's path, then the comment above the key: its citation.
+    let detail = src["detail"].as_str().unwrap_or("");
     assert!(
-        src["detail"]
-            .as_str()
-            .unwrap_or("")
-            .ends_with("h100-idle.toml")
+        detail.contains("h100-idle.toml: Luxor Hashrate Index roundup, 12 Jan 2026"),
+        "{detail}"
     );
 }
 
@@ -277,6 +416,50 @@ fn plot_and_markdown_export_write_files() {
     }
     let text = std::fs::read_to_string(&md).unwrap_or_else(|e| panic!("{e}"));
     assert!(text.starts_with("# hashwatt econ: H100 SXM idle hour"));
+    // The site chart: one line per option, currency ticks, break-even dots.
+    let site = std::fs::read_to_string(plots.join("site_power_price.svg"))
+        .unwrap_or_else(|e| panic!("site_power_price.svg: {e}"));
+    for id in ["ai-lease", "asic:s21-xp", "curtail"] {
+        assert!(
+            site.lines().any(|l| l.trim() == id),
+            "site chart lacks {id}"
+        );
+    }
+    assert!(
+        site.contains("$1M") || site.contains("$2M"),
+        "no currency ticks"
+    );
+    assert!(site.contains("<circle"), "no break-even markers");
+    let ratios = std::fs::read_to_string(plots.join("revenue_to_power.svg"))
+        .unwrap_or_else(|e| panic!("revenue_to_power.svg: {e}"));
+    assert!(ratios.contains("h100-sxm mining"), "{ratios}");
+    assert!(ratios.contains("mi300x rental"), "{ratios}");
+}
+
+/// `compare` lines two sites' options up by option id.
+#[test]
+fn compare_keys_site_options_by_id() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let site = scenario("site-1mw.toml");
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    for (path, price) in [(&a, "34"), (&b, "60")] {
+        let out = ok(&[
+            "econ",
+            "--scenario",
+            s(&site),
+            "--site-power",
+            price,
+            "--json",
+        ]);
+        std::fs::write(path, out).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let md = ok(&["compare", s(&a), s(&b)]);
+    assert!(md.contains("site.options[ai-lease].npv_usd_per_mw"), "{md}");
+    assert!(
+        md.contains("site.options[asic:s21-xp].opex_usd_per_mw_year"),
+        "{md}"
+    );
+    assert!(!md.contains("site.options[0]"), "{md}");
 }
 
 #[test]
@@ -488,8 +671,8 @@ fn unused_inputs_are_refused_not_dropped() {
             "--model is not used",
         ),
         (
-            &["--difficulty-growth", "3"],
-            "--difficulty-growth is not used: it applies to a projection",
+            &["--gpu", "l40s", "--marketplace-fee", "10"],
+            "--marketplace-fee is not used: the site view leaves gpu-cloud and gpu-mining out",
         ),
         (
             &["--bench-backend", "gpu"],
@@ -543,4 +726,33 @@ fn unused_inputs_are_refused_not_dropped() {
         3.0
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A `gpu` result measured on a software adapter (llvmpipe) is the host
+/// CPU's rate; economics refuses to value it as a hardware GPU's.
+#[test]
+fn bench_on_a_software_adapter_is_refused() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let report = dir.path().join("lavapipe.json");
+    std::fs::write(
+        &report,
+        r#"{"schema":"hashwatt.bench/1","machine":{},"results":[{"backend":"gpu","device":"llvmpipe (LLVM 20.1.2, 256 bits)","hashrate":3.9e7}]}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    fails_naming(
+        &["econ", "--bench", s(&report)],
+        "ran on a software adapter (llvmpipe (LLVM 20.1.2, 256 bits))",
+    );
+}
+
+/// At a power price of $0 the report says power is free, not that the
+/// miner draws no power.
+#[test]
+fn free_power_is_not_no_power() {
+    let md = ok(&["econ", "--hashrate", "5e9", "--electricity", "0"]);
+    assert!(
+        md.contains("Power costs nothing in this scenario: mining draws 700 W"),
+        "{md}"
+    );
+    assert!(!md.contains("draws no power"), "{md}");
 }

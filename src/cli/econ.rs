@@ -113,12 +113,57 @@ pub struct Args {
     /// Site power price, USD/MWh [default: electricity x 1000].
     #[arg(long, value_name = "USD_PER_MWH", allow_negative_numbers = true)]
     site_power: Option<f64>,
-    /// Print the report as JSON (`hashwatt.econ/1`).
+    /// Site size, MW of facility power.
+    #[arg(long, value_name = "MW", allow_negative_numbers = true)]
+    site_mw: Option<f64>,
+    /// AI lease income, USD per MW of IT load per year [default: $1.45M, Core Scientific-CoreWeave].
+    #[arg(long, value_name = "USD", allow_negative_numbers = true)]
+    lease_usd_per_mw_year: Option<f64>,
+    /// AI hall fit-out capex, USD per MW [default: $4M, midpoint of $3-5M].
+    #[arg(long, value_name = "USD", allow_negative_numbers = true)]
+    lease_capex_usd_per_mw: Option<f64>,
+    /// The AI tenant pays for its own power (`true` or `false`) [default: false].
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    tenant_pays_power: Option<bool>,
+    /// Discount rate for NPV, percent per year [default: 10].
+    #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
+    discount_rate: Option<f64>,
+    /// ASIC preset for the site view (repeatable): s21-xp, s21, s21-pro, s21-xp-hyd, s23-hyd, m60s.
+    #[arg(long, value_name = "PRESET")]
+    asic: Vec<String>,
+    /// PUE of the mining facility [default: --pue].
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    mining_pue: Option<f64>,
+    /// PUE of the AI hall [default: --pue].
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    ai_pue: Option<f64>,
+    /// GPU server wall power per GPU, W [default: DGX figure for H100/H200].
+    #[arg(long, value_name = "W", allow_negative_numbers = true)]
+    server_watts_per_gpu: Option<f64>,
+    /// GPU server price per GPU it holds, USD [default: DGX H100 price / 8 for H100].
+    #[arg(long, value_name = "USD", allow_negative_numbers = true)]
+    gpu_server_capex_usd: Option<f64>,
+    /// GPU server service life, months [default: 48].
+    #[arg(long, value_name = "N")]
+    server_life_months: Option<u32>,
+    /// ASIC price, USD per TH/s [default: $20, Luxor ASIC Price Index].
+    #[arg(long, value_name = "USD", allow_negative_numbers = true)]
+    asic_capex_usd_per_th: Option<f64>,
+    /// Marketplace fee on GPU rental revenue, percent [default: 0].
+    #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
+    marketplace_fee: Option<f64>,
+    /// Paid per MWh not drawn when curtailing, USD [default: 0].
+    #[arg(long, value_name = "USD_PER_MWH", allow_negative_numbers = true)]
+    curtail_usd_per_mwh: Option<f64>,
+    /// Print the report as JSON (`hashwatt.econ/2`).
     #[arg(long)]
     json: bool,
     /// Also write the Markdown report to this file.
     #[arg(long, value_name = "F")]
     export_markdown: Option<PathBuf>,
+    /// Also write every input (value, unit, source, assumption) and the site options as CSV.
+    #[arg(long, value_name = "F")]
+    export_csv: Option<PathBuf>,
     /// Write sensitivity charts (SVG) into this directory.
     #[arg(long, value_name = "DIR")]
     plot: Option<PathBuf>,
@@ -178,6 +223,20 @@ impl Args {
             ("inference.rental_usd_per_hour", "--rental-usd-per-hour"),
             ("inference.utilization_pct", "--utilization"),
             ("site.power_usd_per_mwh", "--site-power"),
+            ("site.power_mw", "--site-mw"),
+            ("site.lease_usd_per_mw_year", "--lease-usd-per-mw-year"),
+            ("site.lease_capex_usd_per_mw", "--lease-capex-usd-per-mw"),
+            ("site.tenant_pays_power", "--tenant-pays-power"),
+            ("site.discount_rate_pct", "--discount-rate"),
+            ("site.asics", "--asic"),
+            ("site.mining_pue", "--mining-pue"),
+            ("site.ai_pue", "--ai-pue"),
+            ("site.server_watts_per_gpu", "--server-watts-per-gpu"),
+            ("site.gpu_server_capex_usd", "--gpu-server-capex-usd"),
+            ("site.server_life_months", "--server-life-months"),
+            ("site.asic_capex_usd_per_th", "--asic-capex-usd-per-th"),
+            ("site.marketplace_fee_pct", "--marketplace-fee"),
+            ("site.curtail_usd_per_mwh", "--curtail-usd-per-mwh"),
         ]);
         let method = self
             .method
@@ -219,7 +278,21 @@ impl Args {
             },
             site: hashwatt::economics::scenario::SiteSection {
                 power_usd_per_mwh: self.site_power,
-                ..Default::default()
+                power_mw: self.site_mw,
+                curtail_usd_per_mwh: self.curtail_usd_per_mwh,
+                discount_rate_pct: self.discount_rate,
+                asics: (!self.asic.is_empty()).then(|| self.asic.clone()),
+                custom_asics: None,
+                mining_pue: self.mining_pue,
+                ai_pue: self.ai_pue,
+                asic_capex_usd_per_th: self.asic_capex_usd_per_th,
+                lease_usd_per_mw_year: self.lease_usd_per_mw_year,
+                lease_capex_usd_per_mw: self.lease_capex_usd_per_mw,
+                tenant_pays_power: self.tenant_pays_power,
+                server_watts_per_gpu: self.server_watts_per_gpu,
+                gpu_server_capex_usd: self.gpu_server_capex_usd,
+                server_life_months: self.server_life_months,
+                marketplace_fee_pct: self.marketplace_fee,
             },
             ..Default::default()
         };
@@ -233,6 +306,14 @@ fn bench_input(args: &Args) -> anyhow::Result<Option<BenchInput>> {
     };
     let report = BenchReport::load(path)?;
     let r = report.select(args.bench_backend.as_deref(), path)?;
+    if let Some(adapter) = r.software_adapter() {
+        anyhow::bail!(
+            "--bench {}: the gpu result ran on a software adapter ({adapter}), so its rate is \
+             the host CPU's, not a hardware GPU's; bench on the GPU itself, or state a rate \
+             with --hashrate",
+            path.display()
+        );
+    }
     Ok(Some(BenchInput {
         path: path.clone(),
         backend: r.backend.clone(),
@@ -245,8 +326,8 @@ fn bench_input(args: &Args) -> anyhow::Result<Option<BenchInput>> {
 }
 
 /// Why input `key` of `scenario` is not used, if it is not: roofline inputs
-/// under the rental method, the rental price under the tokens method, a
-/// horizon's growth rates without a horizon.
+/// under the rental method, the rental price under the tokens method, GPU
+/// server inputs when the GPU options are left out of the site view.
 fn unused_reason(key: &str, scenario: &Scenario) -> Option<&'static str> {
     if !scenario.sources.contains_key(key) {
         return Some(match &scenario.inference {
@@ -261,12 +342,15 @@ fn unused_reason(key: &str, scenario: &Scenario) -> Option<&'static str> {
             _ => "nothing in this scenario reads it",
         });
     }
-    let growth = [
-        "mining.difficulty_growth_pct_per_month",
-        "mining.btc_price_change_pct_per_month",
+    let server = [
+        "site.server_watts_per_gpu",
+        "site.server_life_months",
+        "site.marketplace_fee_pct",
     ];
-    (scenario.horizon.months == 0 && growth.contains(&key))
-        .then_some("it applies to a projection; set --horizon-months N (N > 0)")
+    (scenario.site.gpu_server_capex_usd.is_none() && server.contains(&key)).then_some(
+        "the site view leaves gpu-cloud and gpu-mining out without a GPU server price; \
+         set --gpu-server-capex-usd",
+    )
 }
 
 /// The `section.field` keys that `layer` sets.
@@ -348,16 +432,30 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let decision = evaluate(&scenario)?;
     let sweeps = sensitivity::default_sweeps(&scenario)?;
     if let Some(dir) = &args.plot {
-        let files = plot::write_all(&sweeps, dir)?;
+        let mut files = plot::write_all(&sweeps, dir)?;
+        let site_svg = dir.join("site_power_price.svg");
+        plot::write_site_sweep(
+            &hashwatt::economics::site::price_sweep(&scenario)?,
+            &site_svg,
+        )?;
+        files.push(site_svg);
+        let ratio_svg = dir.join("revenue_to_power.svg");
+        plot::write_revenue_ratios(&sensitivity::revenue_to_power(&scenario)?, &ratio_svg)?;
+        files.push(ratio_svg);
         for f in files {
             eprintln!("wrote {}", f.display());
         }
     }
-    let report = EconReport::new(&scenario, &decision, sweeps);
+    let site = hashwatt::economics::site::evaluate(&scenario)?;
+    let report = EconReport::new(&scenario, &decision, site, sweeps);
     let markdown = report.to_markdown(&scenario);
     if let Some(path) = &args.export_markdown {
         std::fs::write(path, &markdown)
             .with_context(|| format!("cannot write --export-markdown {}", path.display()))?;
+    }
+    if let Some(path) = &args.export_csv {
+        std::fs::write(path, hashwatt::report::csv::econ(&report))
+            .with_context(|| format!("cannot write --export-csv {}", path.display()))?;
     }
     let mut out = std::io::stdout().lock();
     if args.json {

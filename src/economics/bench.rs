@@ -44,6 +44,9 @@ pub struct BenchResult {
     /// Wall-clock seconds.
     #[serde(default)]
     pub seconds: Option<f64>,
+    /// The device it ran on (a CPU model or a GPU adapter's name).
+    #[serde(default)]
+    pub device: Option<String>,
     /// Measured hashes per second.
     pub hashrate: f64,
     /// Energy measurement, when a meter was available.
@@ -80,7 +83,27 @@ pub struct BenchEnergy {
     pub measured: Option<bool>,
 }
 
+/// Lower-case name fragments of software (CPU-emulated) graphics adapters:
+/// Mesa's llvmpipe/lavapipe and softpipe, Google's SwiftShader, Microsoft's
+/// WARP ("Basic Render Driver").
+const SOFTWARE_ADAPTERS: [&str; 6] = [
+    "llvmpipe",
+    "lavapipe",
+    "softpipe",
+    "swiftshader",
+    "basic render",
+    "warp",
+];
+
 impl BenchResult {
+    /// The adapter's name when this is a `gpu` result that ran on a software
+    /// adapter: its rate is the host CPU's, not a GPU's.
+    pub fn software_adapter(&self) -> Option<&str> {
+        let d = self.device.as_deref()?;
+        let lower = d.to_lowercase();
+        (self.backend == "gpu" && SOFTWARE_ADAPTERS.iter().any(|s| lower.contains(s))).then_some(d)
+    }
+
     /// Average watts during the run, when the report has them.
     pub fn watts(&self) -> Option<f64> {
         let e = self.energy.as_ref()?;

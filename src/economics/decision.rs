@@ -19,7 +19,6 @@ use super::inference::{self, InferenceEstimate, InferenceValue};
 use super::mining::{self, HorizonMonth, MiningEstimate};
 use super::power::{IdleMode, cost_per_hour};
 use super::scenario::Scenario;
-use super::site::{self, SiteContext, SiteView};
 use super::units::{UsdPerHour, UsdPerKwh, Watts};
 use serde::Serialize;
 use std::fmt;
@@ -139,8 +138,6 @@ pub struct Decision {
     pub breakeven: BreakEvens,
     /// Month-by-month mining projection (empty unless a horizon is set).
     pub horizon: Vec<HorizonMonth>,
-    /// Per-MW site view.
-    pub site: SiteView,
 }
 
 struct Linear {
@@ -177,8 +174,9 @@ fn kw_pue(w: Watts, pue: f64) -> f64 {
 
 const REL_TOL: f64 = 1e-9;
 
-/// Evaluates a scenario: revenue, power, nets, winner, break-evens, site
-/// view and (if asked) the horizon projection.
+/// Evaluates a scenario: revenue, power, nets, winner, break-evens and (if
+/// asked) the horizon projection. The per-MW site view is computed beside it
+/// by [`crate::economics::site::evaluate`].
 ///
 /// This is the entry point for schedulers:
 ///
@@ -242,19 +240,6 @@ pub fn evaluate(s: &Scenario) -> Result<Decision> {
     } else {
         Vec::new()
     };
-    let site = site::view(
-        &s.site,
-        &SiteContext {
-            mining_inputs: &s.mining,
-            mining: &mining,
-            inference: &inference,
-            utilization: lin.u,
-            pue,
-            mining_watts: s.power.mining_watts.get(),
-            inference_watts: s.power.inference_watts.get(),
-            idle_watts: s.power.idle_watts.get(),
-        },
-    );
     Ok(Decision {
         mining,
         inference,
@@ -265,7 +250,6 @@ pub fn evaluate(s: &Scenario) -> Result<Decision> {
         mining_revenue_to_power_cost: ratio,
         breakeven,
         horizon,
-        site,
     })
 }
 
@@ -643,42 +627,5 @@ mod tests {
             idle: UsdPerHour(0.0),
         };
         assert_eq!(n.winner(), Choice::Idle);
-    }
-
-    #[test]
-    fn site_view_per_mw() {
-        let mut s = h100(5e9);
-        s.power.pue = 1.0;
-        s.mining.btc_price = Usd(91_132.0);
-        let d = eval(&s);
-        let xp = d
-            .site
-            .options
-            .iter()
-            .find(|o| o.name.contains("S21 XP"))
-            .unwrap_or_else(|| panic!("no S21 XP"));
-        // 1 MW / 13.5 J/TH = 74.074 PH/s × $38.851/PH/day / 24 = $119.9/MWh.
-        assert!(
-            (xp.revenue_usd_per_mw_hour - 119.91).abs() < 0.05,
-            "{}",
-            xp.revenue_usd_per_mw_hour
-        );
-        assert!((xp.breakeven_power_usd_per_mwh - xp.revenue_usd_per_mw_hour).abs() < 1e-9);
-        let s21 = d
-            .site
-            .options
-            .iter()
-            .find(|o| o.name.contains("(17.5"))
-            .unwrap_or_else(|| panic!("no S21"));
-        // 17.5 J/TH → $92.5/MWh, in Luxor's 19–25 J/TH … <19 J/TH bands ($75–97).
-        assert!((s21.revenue_usd_per_mw_hour - 92.50).abs() < 0.05);
-        let curtail = d
-            .site
-            .options
-            .iter()
-            .find(|o| o.kind == Choice::Idle)
-            .unwrap_or_else(|| panic!("none"));
-        assert!(curtail.net_usd_per_mw_hour.abs() < 1e-9);
-        assert_eq!(d.site.by_power_price.len(), 11);
     }
 }

@@ -37,7 +37,7 @@
 //!   peak, and prefill and decode share the GPU.
 //!
 //! Against NVIDIA's published TensorRT-LLM offline throughput (FP8, total
-//! output tokens/s; ECONOMICS-FACTS §5, `perf-overview.md`, 2025, **P**):
+//! output tokens/s; docs/sources.md §5, `perf-overview.md`, 2025, **P**):
 //!
 //! | GPU (TP) | model | ISL/OSL | published | model | error |
 //! |---|---|---|---:|---:|---:|
@@ -65,7 +65,7 @@ use std::fmt;
 
 /// Achieved fraction of peak memory bandwidth in decode (calibrated, see the
 /// module docs; fitted to TensorRT-LLM's 1000/1000 Llama-3.1-8B rows on
-/// H100/H200, ECONOMICS-FACTS §5).
+/// H100/H200, docs/sources.md §5).
 pub const BANDWIDTH_EFFICIENCY: f64 = 0.70;
 
 /// Achieved fraction of dense peak tensor FLOPS (calibrated together with
@@ -80,7 +80,7 @@ pub const KV_MEMORY_FRACTION: f64 = 0.9;
 
 /// Largest batch the model will form: 2,048, TensorRT-LLM's default
 /// `max_batch_size` in its build/LLM-API configuration. Not in
-/// ECONOMICS-FACTS and not re-verified for the exact version behind the
+/// docs/sources.md and not re-verified for the exact version behind the
 /// published table; it matters only for short sequences (128/128), where
 /// memory alone would allow ~3,800 sequences on an H100.
 pub const MAX_BATCH: u32 = 2048;

@@ -30,26 +30,26 @@ use serde::Serialize;
 /// Blocks between subsidy halvings.
 ///
 /// Source: Bitcoin Core `src/kernel/chainparams.cpp`,
-/// `consensus.nSubsidyHalvingInterval = 210000` (ECONOMICS-FACTS §1, **P**).
+/// `consensus.nSubsidyHalvingInterval = 210000` (docs/sources.md §1, **P**).
 pub const HALVING_INTERVAL: u32 = 210_000;
 
 /// The genesis-era block subsidy in satoshis: 50 BTC.
 ///
 /// Source: Bitcoin Core `src/kernel/chainparams.cpp` (genesis reward
 /// `50 * COIN`) and `src/validation.cpp` `GetBlockSubsidy`
-/// (ECONOMICS-FACTS §1, **P**).
+/// (docs/sources.md §1, **P**).
 pub const INITIAL_SUBSIDY_SATS: u64 = 50 * Btc::SATS_PER_BTC;
 
 /// Target seconds between blocks.
 ///
 /// Source: Bitcoin Core `chainparams.cpp`, `nPowTargetSpacing = 10 * 60`
-/// (ECONOMICS-FACTS §1, **P**).
+/// (docs/sources.md §1, **P**).
 pub const TARGET_BLOCK_SECONDS: f64 = 600.0;
 
 /// Expected hashes per block per unit of difficulty.
 ///
 /// The exact value is 2^256 / (0xFFFF × 2^208) = 2^48 / 65535 =
-/// 4,295,032,833 (ECONOMICS-FACTS §1, **D**); like the Braiins and Luxor
+/// 4,295,032,833 (docs/sources.md §1, **D**); like the Braiins and Luxor
 /// calculators this model uses 2^32, which is 0.0015 % smaller, well below
 /// the uncertainty of any difficulty forecast.
 pub const HASHES_PER_DIFFICULTY: f64 = 4_294_967_296.0;
@@ -374,7 +374,7 @@ mod tests {
         );
         assert!((m.hashprice_btc_per_ph_day - 4.263_204e-4).abs() < 1e-9);
         // × $91,132 = $38.851/PH/day; Luxor published $39.53 for the week
-        // to 12 Jan 2026 (ECONOMICS-FACTS §2): within 2 %.
+        // to 12 Jan 2026 (docs/sources.md §2): within 2 %.
         assert!((m.hashprice_usd_per_ph_day - 38.851).abs() < 0.01);
         assert!((m.hashprice_usd_per_ph_day / 39.53 - 1.0).abs() < 0.02);
         assert!((m.usd_per_hour.get() - 38.851 / 24.0).abs() < 1e-3);

@@ -1,6 +1,6 @@
 //! Cited presets: GPUs, models, ASICs, network and price defaults.
 //!
-//! Every number here comes from `ECONOMICS-FACTS.md` (the project's table of
+//! Every number here comes from `docs/sources.md` (the project's table of
 //! cited figures); each item names its source, the date the figure applies
 //! to, and a grade: **P** primary (vendor or protocol document), **S**
 //! secondary (reseller, press, third-party table), **D** derived by
@@ -126,7 +126,7 @@ impl ModelPreset {
 
 /// The model presets. Shapes: Meta's Llama 3.1 `config.json` as tabulated
 /// in oumi-ai `configs/recipes/llama3_1/README.md` (read Nov 2026, **S**).
-/// Prices: ECONOMICS-FACTS §6 (Together AI Instruct Turbo, ~2024–2025, **S**).
+/// Prices: docs/sources.md §6 (Together AI Instruct Turbo, ~2024–2025, **S**).
 pub const MODELS: &[ModelPreset] = &[
     ModelPreset {
         key: "llama-3.1-8b",
@@ -138,8 +138,8 @@ pub const MODELS: &[ModelPreset] = &[
         kv_heads: 8,
         vocab: 128_256,
         usd_per_mtok: 0.18,
-        price_source: "Together AI Llama-3.1-8B Instruct Turbo output price, ~2024-2025 third-party tables S",
-        source: "Meta Llama 3.1 config.json via oumi-ai recipes README S",
+        price_source: "Together AI Llama-3.1-8B Instruct Turbo output price, ~2024-2025 third-party tables (docs/sources.md)",
+        source: "Meta Llama 3.1 config.json via oumi-ai recipes README",
     },
     ModelPreset {
         key: "llama-3.1-70b",
@@ -151,13 +151,13 @@ pub const MODELS: &[ModelPreset] = &[
         kv_heads: 8,
         vocab: 128_256,
         usd_per_mtok: 0.88,
-        price_source: "Together AI Llama-3.1/3.3-70B Instruct Turbo output price, ~2024-2025 third-party tables S",
-        source: "Meta Llama 3.1 config.json via oumi-ai recipes README S",
+        price_source: "Together AI Llama-3.1/3.3-70B Instruct Turbo output price, ~2024-2025 third-party tables (docs/sources.md)",
+        source: "Meta Llama 3.1 config.json via oumi-ai recipes README",
     },
 ];
 
 /// Network defaults: Luxor Hashrate Index roundup, 12 Jan 2026 (**P**,
-/// ECONOMICS-FACTS §2), the latest figures the project found.
+/// docs/sources.md §2), the latest figures the project found.
 pub mod network {
     /// Difficulty 148.26 T (after the −1.20 % adjustment of 8 Jan 2026).
     /// Source: hashrateindex.com roundup, 12 Jan 2026 **P**.
@@ -175,21 +175,22 @@ pub mod network {
     /// used to check the model. Source: hashrateindex.com, 12 Jan 2026 **P**.
     pub const PUBLISHED_HASHPRICE_USD: f64 = 39.53;
     /// A human-readable citation for the defaults above.
-    pub const SOURCE: &str = "Luxor Hashrate Index roundup, 12 Jan 2026 (hashrateindex.com) P";
+    pub const SOURCE: &str =
+        "Luxor Hashrate Index roundup, 12 Jan 2026 (hashrateindex.com; docs/sources.md)";
 }
 
-/// Power defaults (ECONOMICS-FACTS §7).
+/// Power defaults (docs/sources.md §7).
 pub mod power {
     /// Industry-average PUE 1.56. Source: Uptime Institute 2024 survey **S/P**.
     pub const PUE: f64 = 1.56;
     /// Source of [`PUE`].
-    pub const PUE_SOURCE: &str = "Uptime Institute industry average, 2024 survey S/P";
+    pub const PUE_SOURCE: &str = "Uptime Institute industry average, 2024 survey (docs/sources.md)";
     /// Electricity $0.081/kWh: TeraWulf's energy cost in Q1 2025
     /// (TheMinerMag via tekmono.com **S**), a recent US data-center-scale rate.
     pub const ELECTRICITY_USD_PER_KWH: f64 = 0.081;
     /// Source of [`ELECTRICITY_USD_PER_KWH`].
     pub const ELECTRICITY_SOURCE: &str =
-        "TeraWulf energy cost Q1 2025 (TheMinerMag via tekmono.com) S";
+        "TeraWulf energy cost Q1 2025 (TheMinerMag via tekmono.com; docs/sources.md)";
     /// Idle draw as a fraction of max board power: the hardware table's
     /// estimate [`crate::hardware::GPU_IDLE_SHARE`]. Measure yours with
     /// `hashwatt bench` (its report's `joules − net_joules` is the idle
@@ -197,26 +198,34 @@ pub mod power {
     pub const IDLE_FRACTION_OF_MAX: f64 = crate::hardware::GPU_IDLE_SHARE;
 }
 
-/// Site-view reference figures (ECONOMICS-FACTS §7), shown next to the model.
+/// Site-view figures (`docs/sources.md`, section 7).
 pub mod site {
-    /// Core Scientific–CoreWeave 200 MW 12-year lease, >$3.5 B ≈
-    /// $1.45 M per MW-year (**D** from CNBC via ForkLog, Jun 2024, **S**).
+    /// Core Scientific–CoreWeave 200 MW 12-year lease, > $3.5 B ≈ $1.45 M per
+    /// MW-year (derived: 3.5e9 / 12 / 200; CNBC via ForkLog, Jun 2024,
+    /// secondary). The lower of the two public deals.
     pub const AI_LEASE_CORE_SCIENTIFIC_USD_PER_MW_YEAR: f64 = 1.45e6;
     /// TeraWulf–Fluidstack ~200 MW 10-year ~$3.7 B ≈ $1.85 M per MW-year
-    /// (**D** from CryptoSlate, Aug 2025, **S**).
+    /// (derived; CryptoSlate, Aug 2025, secondary).
     pub const AI_LEASE_TERAWULF_USD_PER_MW_YEAR: f64 = 1.85e6;
-    /// Luxor: <19 J/TH fleets earn $97/MWh gross (12 Jan 2026, **P**).
+    /// Source of the default lease rate.
+    pub const AI_LEASE_SOURCE: &str = "Core Scientific-CoreWeave lease, 200 MW for 12 years, \
+        > $3.5 B = $1.45 M per MW-year (CNBC via ForkLog, Jun 2024; docs/sources.md); \
+        TeraWulf-Fluidstack is $1.85 M";
+    /// AI data-center build-out, USD per MW: the midpoint of $3–5 M/MW quoted
+    /// by Sabre56's CEO (Cointelegraph, Sep 2024, secondary).
+    pub const AI_FIT_OUT_USD_PER_MW: f64 = 4.0e6;
+    /// Source of [`AI_FIT_OUT_USD_PER_MW`].
+    pub const AI_FIT_OUT_SOURCE: &str = "midpoint of $3-5 M per MW AI data-center build-out \
+        (Sabre56 CEO, Cointelegraph, Sep 2024; docs/sources.md)";
+    /// Luxor: < 19 J/TH fleets earn $97/MWh gross (12 Jan 2026, primary).
     pub const LUXOR_SUB19_USD_PER_MWH: f64 = 97.0;
-    /// Build-out cost per MW quoted by Sabre56's CEO (Cointelegraph, Sep
-    /// 2024, **S**): AI data center $3–5 M/MW vs mining $0.30–0.35 M/MW.
-    pub const CAPEX_NOTE: &str = "capex not modeled: AI DC $3-5M/MW vs mining $0.30-0.35M/MW (Sabre56 CEO, Cointelegraph, Sep 2024, S)";
     /// Riot's net power cost 3.4 ¢/kWh in Q1 2025 (fintool.com call
-    /// summary, **S**), a low-cost miner's rate.
+    /// summary, secondary), a low-cost miner's rate.
     pub const RIOT_USD_PER_KWH: f64 = 0.034;
 }
 
 /// The TensorRT-LLM throughput figures the roofline is checked against
-/// (ECONOMICS-FACTS §5: NVIDIA/TensorRT-LLM `docs/source/performance/perf-overview.md`,
+/// (docs/sources.md §5: NVIDIA/TensorRT-LLM `docs/source/performance/perf-overview.md`,
 /// v1.0-era 2025, **P**). Total output tokens/s, FP8, offline max-throughput.
 pub mod published {
     /// One published row: GPU preset key, model key, GPUs (tensor

@@ -1,4 +1,5 @@
-//! The `hashwatt.econ/1` report: JSON for machines, Markdown for people.
+//! The `hashwatt.econ/2` report: JSON for machines, Markdown and CSV for
+//! people and spreadsheets.
 
 use super::decision::{Choice, Decision};
 use super::inference::{InferenceValue, Roofline};
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// Schema string of econ reports.
-pub const ECON_SCHEMA: &str = "hashwatt.econ/1";
+pub const ECON_SCHEMA: &str = "hashwatt.econ/2";
 
 /// Mining section.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -114,13 +115,51 @@ pub struct DecisionSection {
     pub breakeven_utilization_pct: Option<f64>,
 }
 
-/// One echoed input.
+/// One echoed input with its provenance.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EchoedInput {
     /// Value as used.
     pub value: serde_json::Value,
+    /// Unit of the value (empty for counts, names and flags).
+    pub unit: &'static str,
     /// Where it came from.
     pub source: Source,
+    /// Whether the value is an assumption rather than a citation, a
+    /// measurement or the user's own figure.
+    pub assumption: bool,
+}
+
+/// The unit of an input, read from its key's suffix.
+pub fn unit_of(key: &str) -> &'static str {
+    const SUFFIXES: [(&str, &str); 17] = [
+        ("_h_per_s", "H/s"),
+        ("_usd_per_kwh", "USD/kWh"),
+        ("_usd_per_mwh", "USD/MWh"),
+        ("_usd_per_mw_year", "USD/MW-year"),
+        ("_usd_per_mw", "USD/MW"),
+        ("_usd_per_th", "USD/(TH/s)"),
+        ("_usd_per_hour", "USD/h"),
+        ("usd_per_mtok", "USD/Mtok"),
+        ("_usd", "USD"),
+        ("_btc_per_block", "BTC/block"),
+        ("_pct_per_month", "%/month"),
+        ("_pct", "%"),
+        ("_watts_per_gpu", "W"),
+        ("_watts", "W"),
+        ("_months", "months"),
+        ("_mw", "MW"),
+        ("_tokens", "tokens"),
+    ];
+    if key.ends_with("pue") {
+        return "ratio";
+    }
+    if key == "mining.difficulty" {
+        return "difficulty";
+    }
+    SUFFIXES
+        .iter()
+        .find(|(s, _)| key.ends_with(s))
+        .map_or("", |(_, u)| u)
 }
 
 /// The whole econ report.
@@ -132,6 +171,8 @@ pub struct EconReport {
     pub hashwatt_version: &'static str,
     /// Scenario name.
     pub scenario: String,
+    /// Date the scenario's inputs apply to (`null` when not given).
+    pub scenario_date: Option<String>,
     /// Mining.
     pub mining: MiningSection,
     /// Power.
@@ -142,7 +183,7 @@ pub struct EconReport {
     pub decision: DecisionSection,
     /// Horizon projection (empty unless asked).
     pub horizon: Vec<HorizonMonth>,
-    /// Site view per MW.
+    /// Site view per MW, options ranked by NPV.
     pub site: SiteView,
     /// Sensitivity sweeps.
     pub sensitivity: Vec<Sweep>,
@@ -156,18 +197,22 @@ fn finite(x: f64) -> Option<f64> {
 
 impl EconReport {
     /// Builds the report.
-    pub fn new(s: &Scenario, d: &Decision, sensitivity: Vec<Sweep>) -> Self {
+    pub fn new(s: &Scenario, d: &Decision, site: SiteView, sensitivity: Vec<Sweep>) -> Self {
         let hash_src = s.source_of("mining.hashrate_h_per_s");
         let watts_src = s.source_of("power.mining_watts");
         let inputs = s
             .input_values()
             .into_iter()
             .map(|(k, value)| {
+                let source = s.source_of(k);
                 (
                     k.to_owned(),
                     EchoedInput {
                         value,
-                        source: s.source_of(k),
+                        unit: unit_of(k),
+                        assumption: source.kind == super::scenario::SourceKind::Assumption
+                            || source.detail.contains("ASSUMPTION"),
+                        source,
                     },
                 )
             })
@@ -177,6 +222,7 @@ impl EconReport {
             schema: ECON_SCHEMA,
             hashwatt_version: env!("CARGO_PKG_VERSION"),
             scenario: s.name.clone(),
+            scenario_date: s.date.clone(),
             mining: MiningSection {
                 hashrate_h_per_s: s.mining.hashrate.get(),
                 hashrate_measured: hash_src.measured,
@@ -229,7 +275,7 @@ impl EconReport {
                 breakeven_utilization_pct: b.utilization_pct,
             },
             horizon: d.horizon.clone(),
-            site: d.site.clone(),
+            site,
             sensitivity,
             inputs,
         }
@@ -249,6 +295,13 @@ impl EconReport {
         let d = &self.decision;
         let n = &d.net_usd_per_hour;
         let _ = writeln!(o, "# hashwatt econ: {}\n", self.scenario);
+        let _ = writeln!(
+            o,
+            "Scenario date: {}.\n",
+            self.scenario_date
+                .as_deref()
+                .unwrap_or("not given (inputs are the cited defaults' dates)")
+        );
         let _ = writeln!(
             o,
             "**Winner: {}** (by {} per hour over the runner-up).\n",
@@ -277,6 +330,15 @@ impl EconReport {
                     usd(m.usd_per_hour),
                     usd(p.usd_per_hour),
                     r
+                );
+            }
+            None if p.mining_watts > 0.0 => {
+                let _ = writeln!(
+                    o,
+                    "Power costs nothing in this scenario: mining draws {} W and earns {} per hour \
+                     with no power bill to cover.\n",
+                    num(p.mining_watts),
+                    usd(m.usd_per_hour)
                 );
             }
             None => {
@@ -460,61 +522,7 @@ impl EconReport {
             );
         }
 
-        let site = &self.site;
-        let _ = writeln!(
-            o,
-            "## Site view per MW (power {} /MWh, PUE {})\n",
-            num(site.power_usd_per_mwh),
-            site.pue
-        );
-        let _ = writeln!(
-            o,
-            "| option | revenue USD/MW-h | net USD/MW-h | net USD/MW-year | break-even power USD/MWh |"
-        );
-        let _ = writeln!(o, "|---|---:|---:|---:|---:|");
-        for opt in &site.options {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} |",
-                opt.name,
-                num(opt.revenue_usd_per_mw_hour),
-                num(opt.net_usd_per_mw_hour),
-                num(opt.net_usd_per_mw_year),
-                num(opt.breakeven_power_usd_per_mwh)
-            );
-        }
-        let _ = writeln!(
-            o,
-            "\nWinner at this price: **{}**. By power price:\n",
-            site.winner
-        );
-        let _ = writeln!(o, "| power USD/MWh | winner | net USD/MW-h |");
-        let _ = writeln!(o, "|---:|---|---:|");
-        for r in &site.by_power_price {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} |",
-                r.power_usd_per_mwh,
-                r.winner,
-                num(r.net_usd_per_mw_hour)
-            );
-        }
-        let _ = writeln!(
-            o,
-            "\nGPU rows earn per-GPU-hour (retail) revenue and carry a much larger capex; \
-             the lease references below are what a host earns for power and space.\n"
-        );
-        let _ = writeln!(o, "Cited references (not modeled):\n");
-        for r in &site.references {
-            let _ = writeln!(
-                o,
-                "- {}: {} per MW-year ({})",
-                r.name,
-                usd(r.usd_per_mw_year),
-                r.source
-            );
-        }
-        let _ = writeln!(o, "- {}\n", site.capex_note);
+        self.site_markdown(&mut o);
 
         if !self.horizon.is_empty() {
             let _ = writeln!(o, "## Mining horizon (modeled)\n");
@@ -540,19 +548,87 @@ impl EconReport {
         }
 
         let _ = writeln!(o, "## Inputs and sources\n");
-        let _ = writeln!(o, "| input | value | source | measured |");
-        let _ = writeln!(o, "|---|---|---|---|");
+        let _ = writeln!(
+            o,
+            "| input | value | unit | source | measured | assumption |"
+        );
+        let _ = writeln!(o, "|---|---|---|---|---|---|");
         for (k, e) in &self.inputs {
             let _ = writeln!(
                 o,
-                "| `{k}` | {} | {:?}: {} | {} |",
+                "| `{k}` | {} | {} | {}: {} | {} | {} |",
                 e.value,
-                e.source.kind,
+                e.unit,
+                e.source.kind.label(),
                 e.source.detail.replace('|', "/"),
-                if e.source.measured { "yes" } else { "no" }
+                if e.source.measured { "yes" } else { "no" },
+                if e.assumption { "yes" } else { "no" }
             );
         }
         o
+    }
+
+    fn site_markdown(&self, o: &mut String) {
+        let site = &self.site;
+        let _ = writeln!(
+            o,
+            "## Site view: {} MW at {} /MWh, NPV over {} months at {} %/year\n",
+            num(site.power_mw),
+            num(site.power_usd_per_mwh),
+            site.horizon_months,
+            num(site.discount_rate_pct)
+        );
+        let _ = writeln!(
+            o,
+            "**Best use of the power: {}.** Per MW of facility power (modeled); first-year \
+             figures, net before capex:\n",
+            site.winner
+        );
+        let _ = writeln!(
+            o,
+            "| option | units/MW | revenue USD/MW-yr | opex USD/MW-yr | net USD/MW-yr | capex USD/MW | NPV USD/MW | payback years | break-even power USD/MWh |"
+        );
+        let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let opt_num = |x: Option<f64>| x.map_or_else(|| "-".to_owned(), num);
+        for opt in &site.options {
+            let _ = writeln!(
+                o,
+                "| `{}` {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                opt.id,
+                opt.name,
+                opt_num(opt.units),
+                num(opt.revenue_usd_per_mw_year),
+                num(opt.opex_usd_per_mw_year),
+                num(opt.net_usd_per_mw_year),
+                num(opt.capex_usd_per_mw),
+                num(opt.npv_usd_per_mw),
+                opt.payback_years.map_or_else(
+                    || "not within the horizon".to_owned(),
+                    |y| format!("{y:.2}")
+                ),
+                opt_num(opt.breakeven_power_usd_per_mwh)
+            );
+        }
+        let _ = writeln!(o);
+        for opt in &site.options {
+            let _ = writeln!(o, "- `{}`: {}", opt.id, opt.basis.replace('|', "/"));
+        }
+        for n in &site.notes {
+            let _ = writeln!(o, "- {n}");
+        }
+        let _ = writeln!(o, "\nBest option by power price (NPV per MW):\n");
+        let _ = writeln!(o, "| power USD/MWh | winner | NPV USD/MW |");
+        let _ = writeln!(o, "|---:|---|---:|");
+        for r in &site.by_power_price {
+            let _ = writeln!(
+                o,
+                "| {} | `{}` | {} |",
+                r.power_usd_per_mwh,
+                r.winner,
+                num(r.npv_usd_per_mw)
+            );
+        }
+        let _ = writeln!(o);
     }
 }
 
@@ -574,7 +650,7 @@ pub fn num(x: f64) -> String {
         } else {
             format!("{x:.5}")
         };
-        s.trim_end_matches('0').to_owned()
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
     }
 }
 
@@ -594,7 +670,7 @@ fn pct(x: f64) -> String {
     }
 }
 
-fn hashrate(h: f64) -> String {
+pub(crate) fn hashrate(h: f64) -> String {
     let units = [
         (1e18, "EH/s"),
         (1e15, "PH/s"),
@@ -622,7 +698,8 @@ mod tests {
         let s = Scenario::new(HashRate(5e9), Watts(700.0));
         let d = evaluate(&s).unwrap_or_else(|e| panic!("{e}"));
         let sw = sensitivity::default_sweeps(&s).unwrap_or_else(|e| panic!("{e}"));
-        let r = EconReport::new(&s, &d, sw);
+        let site = crate::economics::site::evaluate(&s).unwrap_or_else(|e| panic!("{e}"));
+        let r = EconReport::new(&s, &d, site, sw);
         let v: serde_json::Value =
             serde_json::from_str(&r.to_json().unwrap_or_default()).unwrap_or_default();
         for path in [
@@ -642,11 +719,26 @@ mod tests {
             "/decision/breakeven_btc_price_usd",
             "/decision/breakeven_electricity_usd_per_kwh",
             "/inputs/mining.difficulty/source/detail",
+            "/inputs/mining.difficulty/unit",
+            "/inputs/mining.difficulty/assumption",
+            "/site/power_mw",
+            "/site/power_usd_per_mwh",
+            "/site/horizon_months",
+            "/site/discount_rate_pct",
+            "/site/winner",
+            "/site/options/0/id",
+            "/site/options/0/npv_usd_per_mw",
+            "/site/options/0/payback_years",
         ] {
             assert!(v.pointer(path).is_some(), "missing {path}");
         }
-        assert_eq!(v["schema"], "hashwatt.econ/1");
+        assert_eq!(v["schema"], "hashwatt.econ/2");
         assert_eq!(v["decision"]["winner"], "infer");
+        assert_eq!(
+            v["inputs"]["power.electricity_usd_per_kwh"]["unit"],
+            "USD/kWh"
+        );
+        assert_eq!(v["inputs"]["site.discount_rate_pct"]["assumption"], true);
         assert_eq!(v["mining"]["subsidy_btc"], 3.125);
         let md = r.to_markdown(&s);
         assert!(
@@ -654,7 +746,8 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("power costs"));
-        assert!(md.contains("## Site view per MW"));
+        assert!(md.contains("## Site view: 1 MW"), "{md}");
+        assert!(md.contains("| input | value | unit | source | measured | assumption |"));
     }
 
     #[test]
@@ -663,6 +756,8 @@ mod tests {
         assert_eq!(num(12345.6), "12346");
         assert_eq!(num(1.23456), "1.235");
         assert_eq!(num(494.0), "494");
+        assert_eq!(num(259.0), "259");
+        assert_eq!(num(82.0), "82");
         assert_eq!(num(0.5), "0.5");
         assert_eq!(num(3.75), "3.75");
         assert_eq!(num(0.0123456), "0.01235");

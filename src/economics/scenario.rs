@@ -70,6 +70,21 @@ pub enum SourceKind {
     Api,
 }
 
+impl SourceKind {
+    /// The words reports print for this kind.
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceKind::Default => "cited default",
+            SourceKind::Preset => "hardware preset",
+            SourceKind::Scenario => "scenario file",
+            SourceKind::Bench => "bench report",
+            SourceKind::Flag => "flag",
+            SourceKind::Assumption => "assumption",
+            SourceKind::Api => "library caller",
+        }
+    }
+}
+
 /// Provenance of one input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Source {
@@ -176,13 +191,37 @@ pub struct CustomAsic {
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct SiteSection {
+    /// Site size, MW of facility power.
+    pub power_mw: Option<f64>,
     /// Site power price (default: the electricity price × 1000).
     pub power_usd_per_mwh: Option<f64>,
-    /// Price at which curtailed power is sold back (default: the power price).
-    pub sell_back_usd_per_mwh: Option<f64>,
+    /// Paid per MWh not drawn when curtailing (default 0: stay off).
+    pub curtail_usd_per_mwh: Option<f64>,
+    /// Discount rate for NPV, percent per year.
+    pub discount_rate_pct: Option<f64>,
     /// ASIC preset keys.
     pub asics: Option<Vec<String>>,
     pub custom_asics: Option<Vec<CustomAsic>>,
+    /// PUE of the mining facility (default: `power.pue`).
+    pub mining_pue: Option<f64>,
+    /// PUE of the AI hall (default: `power.pue`).
+    pub ai_pue: Option<f64>,
+    /// ASIC price, USD per TH/s.
+    pub asic_capex_usd_per_th: Option<f64>,
+    /// AI lease income, USD per MW of IT load per year.
+    pub lease_usd_per_mw_year: Option<f64>,
+    /// AI hall fit-out capex, USD per MW.
+    pub lease_capex_usd_per_mw: Option<f64>,
+    /// Whether the AI tenant pays for its power.
+    pub tenant_pays_power: Option<bool>,
+    /// GPU server wall power per GPU, W.
+    pub server_watts_per_gpu: Option<f64>,
+    /// GPU server price per GPU it holds, USD.
+    pub gpu_server_capex_usd: Option<f64>,
+    /// GPU server service life, months.
+    pub server_life_months: Option<u32>,
+    /// Marketplace fee on GPU rental revenue, percent.
+    pub marketplace_fee_pct: Option<f64>,
 }
 
 /// A scenario file (every field optional).
@@ -207,6 +246,41 @@ pub struct ScenarioFile {
     /// Site-view inputs.
     #[serde(default)]
     pub site: SiteSection,
+    /// The comment lines written just above each `section.key`: a file's
+    /// citations and ASSUMPTION labels, which reports carry as the source.
+    #[serde(skip)]
+    pub comments: BTreeMap<String, String>,
+}
+
+/// The comment lines just above each `section.key` of a TOML text, joined.
+fn key_comments(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return out;
+    };
+    for (section, item) in doc.as_table().iter() {
+        let Some(table) = item.as_table() else {
+            continue;
+        };
+        for (name, _) in table.iter() {
+            let prefix = table
+                .key(name)
+                .and_then(|k| k.leaf_decor().prefix())
+                .and_then(|p| p.as_str())
+                .unwrap_or("");
+            let comment = prefix
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix('#'))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            if !comment.is_empty() {
+                out.insert(format!("{section}.{name}"), comment);
+            }
+        }
+    }
+    out
 }
 
 impl ScenarioFile {
@@ -216,7 +290,7 @@ impl ScenarioFile {
     /// [`EconError::ParseScenario`] with a one-line message giving the line,
     /// for bad TOML, a mistyped value or an unknown key.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
-        toml::from_str(text).map_err(|e| {
+        let mut file: Self = toml::from_str(text).map_err(|e| {
             let message = e.message().trim().replace('\n', " ");
             let location = e
                 .span()
@@ -230,7 +304,9 @@ impl ScenarioFile {
                 path: path.to_owned(),
                 message: format!("{location}{message}"),
             }
-        })
+        })?;
+        file.comments = key_comments(text);
+        Ok(file)
     }
 
     /// Reads and parses a scenario file.
@@ -287,6 +363,8 @@ pub struct PowerInputs {
 pub struct Scenario {
     /// Name for reports.
     pub name: String,
+    /// Date the inputs apply to, as the scenario file gives it.
+    pub date: Option<String>,
     /// Mining model inputs.
     pub mining: MiningInputs,
     /// Optional multi-month projection (`months = 0` disables it).
@@ -346,6 +424,7 @@ impl Scenario {
         let model = presets::MODELS[0];
         Scenario {
             name: "library scenario".into(),
+            date: None,
             mining: MiningInputs {
                 hashrate,
                 difficulty: Difficulty(network::DIFFICULTY),
@@ -374,7 +453,7 @@ impl Scenario {
                 usd_per_mtok: UsdPerMtok(model.usd_per_mtok),
             },
             utilization: Percent(100.0),
-            site: SiteInputs::default_for(UsdPerKwh(presets::power::ELECTRICITY_USD_PER_KWH)),
+            site: SiteInputs::defaults(&gpu, presets::power::PUE),
             sources: BTreeMap::new(),
         }
     }
@@ -512,21 +591,42 @@ impl Scenario {
                 ));
             }
         }
-        v.push(("site.power_usd_per_mwh", json!(self.site.power_price.get())));
-        v.push((
-            "site.sell_back_usd_per_mwh",
-            json!(self.site.sell_back.get()),
-        ));
-        v.push((
-            "site.asics",
-            json!(
-                self.site
-                    .asics
-                    .iter()
-                    .map(|a| a.name.clone())
-                    .collect::<Vec<_>>()
+        let st = &self.site;
+        let power_price = st.power_price.unwrap_or(self.power.electricity.per_mwh());
+        v.extend([
+            ("site.power_mw", json!(st.power_mw)),
+            ("site.power_usd_per_mwh", json!(power_price.get())),
+            ("site.curtail_usd_per_mwh", json!(st.curtail_price.get())),
+            ("site.horizon_months", json!(st.horizon_months)),
+            ("site.discount_rate_pct", json!(st.discount_rate.get())),
+            ("site.mining_pue", json!(st.mining_pue)),
+            ("site.ai_pue", json!(st.ai_pue)),
+            (
+                "site.asic_capex_usd_per_th",
+                json!(st.asic_capex_usd_per_th),
             ),
-        ));
+            (
+                "site.lease_usd_per_mw_year",
+                json!(st.lease_usd_per_mw_year),
+            ),
+            (
+                "site.lease_capex_usd_per_mw",
+                json!(st.lease_capex_usd_per_mw),
+            ),
+            ("site.tenant_pays_power", json!(st.tenant_pays_power)),
+            (
+                "site.server_watts_per_gpu",
+                json!(st.server_watts_per_gpu.get()),
+            ),
+            ("site.gpu_server_capex_usd", json!(st.gpu_server_capex_usd)),
+            ("site.server_life_months", json!(st.server_life_months)),
+            ("site.marketplace_fee_pct", json!(st.marketplace_fee.get())),
+            ("site.rental_usd_per_hour", json!(st.rental_usd_per_hour)),
+            (
+                "site.asics",
+                json!(st.asics.iter().map(|a| a.key.clone()).collect::<Vec<_>>()),
+            ),
+        ]);
         v
     }
 }
@@ -571,7 +671,15 @@ impl<'a> Resolver<'a> {
         } else if let Some(b) = bench {
             Some(b)
         } else if let Some((f, src)) = &self.file {
-            get(f).map(|v| (v, src.clone())).or(default)
+            get(f)
+                .map(|v| {
+                    let mut src = src.clone();
+                    if let Some(c) = f.comments.get(key) {
+                        src.detail = format!("{}: {c}", src.detail);
+                    }
+                    (v, src)
+                })
+                .or(default)
         } else {
             default
         };
@@ -625,7 +733,7 @@ impl<'a> Resolver<'a> {
                 None,
                 Some((
                     network::HEIGHT,
-                    Self::cited("D: height 840,000 on 20 Apr 2024 + 144/day to 12 Jan 2026"),
+                    Self::cited("derived: height 840,000 on 20 Apr 2024 + 144/day to 12 Jan 2026"),
                 )),
             )
             .unwrap_or(network::HEIGHT);
@@ -639,7 +747,7 @@ impl<'a> Resolver<'a> {
             "mining.fees_btc_per_block",
             |f| f.mining.fees_btc_per_block,
             network::FEES_BTC_PER_BLOCK,
-            "D: 17 BTC fees in the week to 12 Jan 2026 / ~1,008 blocks (Luxor) P",
+            "derived: 17 BTC of fees in the week to 12 Jan 2026 (Luxor) / ~1,008 blocks",
         );
         let pool_fee = self.num(
             "mining.pool_fee_pct",
@@ -850,7 +958,7 @@ impl<'a> Resolver<'a> {
                     model.price_source,
                 );
                 let mut ri = RooflineInputs::new(gpu, model, precision);
-                let tp = "TensorRT-LLM ISL/OSL 1000/1000 (ECONOMICS-FACTS §5)";
+                let tp = "TensorRT-LLM ISL/OSL 1000/1000 (perf-overview.md, docs/sources.md)";
                 ri.input_tokens = self
                     .pick(
                         "inference.input_tokens",
@@ -909,17 +1017,172 @@ impl<'a> Resolver<'a> {
         };
 
         // Site.
-        let power_price = self.num(
+        let rental_for_site = match &inference {
+            InferenceValue::Rental { usd_per_hour } => (
+                usd_per_hour.get(),
+                self.sources
+                    .get("inference.rental_usd_per_hour")
+                    .cloned()
+                    .unwrap_or_else(Source::api),
+            ),
+            InferenceValue::Tokens { .. } => match presets::rental(gpu.key) {
+                Some(r) => (r.usd_per_hour, Self::cited(r.source)),
+                None => (0.0, Self::cited("no rental price known for this GPU")),
+            },
+        };
+        self.sources
+            .insert("site.rental_usd_per_hour".into(), rental_for_site.1);
+        let site_price = self.pick(
             "site.power_usd_per_mwh",
             |f| f.site.power_usd_per_mwh,
-            electricity * 1000.0,
-            "the electricity price x 1000",
+            None,
+            None,
         );
-        let sell_back = self.num(
-            "site.sell_back_usd_per_mwh",
-            |f| f.site.sell_back_usd_per_mwh,
-            power_price,
-            "equal to the power price (curtailing saves the power bill, nothing more)",
+        let rank = |k: Option<SourceKind>| match k {
+            Some(SourceKind::Flag) => 3,
+            Some(SourceKind::Bench) => 2,
+            Some(SourceKind::Scenario) => 1,
+            _ => 0,
+        };
+        let e_rank = rank(
+            self.sources
+                .get("power.electricity_usd_per_kwh")
+                .map(|s| s.kind),
+        );
+        let s_rank = rank(self.sources.get("site.power_usd_per_mwh").map(|s| s.kind));
+        let power_price = match site_price {
+            Some(p) if s_rank >= e_rank => Some(UsdPerMwh(p)),
+            _ => {
+                self.sources.insert(
+                    "site.power_usd_per_mwh".into(),
+                    Self::cited(&format!(
+                        "the electricity price x 1000 (power.electricity_usd_per_kwh = {electricity}{})",
+                        if site_price.is_some() {
+                            ", set at a higher layer than the site price"
+                        } else {
+                            ""
+                        }
+                    )),
+                );
+                None
+            }
+        };
+        let power_mw = self.num("site.power_mw", |f| f.site.power_mw, 1.0, "one megawatt");
+        let curtail = self.num(
+            "site.curtail_usd_per_mwh",
+            |f| f.site.curtail_usd_per_mwh,
+            0.0,
+            "stay off: no demand-response payment or sell-back assumed",
+        );
+        let discount = self.assumed(
+            "site.discount_rate_pct",
+            |f| f.site.discount_rate_pct,
+            10.0,
+            "ASSUMPTION: 10 % a year cost of capital; set yours",
+        );
+        let site_horizon = if months > 0 {
+            months
+        } else {
+            self.sources.insert(
+                "site.horizon_months".into(),
+                Source::new(
+                    SourceKind::Assumption,
+                    "ASSUMPTION: 60 months (set --horizon-months)",
+                ),
+            );
+            60
+        };
+        if months > 0 {
+            let src = self.sources.get("mining.horizon_months").cloned();
+            if let Some(src) = src {
+                self.sources.insert("site.horizon_months".into(), src);
+            }
+        }
+        let pue_src = "the scenario's PUE (power.pue)";
+        let mining_pue = self.num("site.mining_pue", |f| f.site.mining_pue, pue, pue_src);
+        let ai_pue = self.num("site.ai_pue", |f| f.site.ai_pue, pue, pue_src);
+        let per_th = crate::hardware::ASIC_USD_PER_TH;
+        let asic_capex = self.num(
+            "site.asic_capex_usd_per_th",
+            |f| f.site.asic_capex_usd_per_th,
+            per_th.value,
+            per_th.source,
+        );
+        let lease = self.num(
+            "site.lease_usd_per_mw_year",
+            |f| f.site.lease_usd_per_mw_year,
+            presets::site::AI_LEASE_CORE_SCIENTIFIC_USD_PER_MW_YEAR,
+            presets::site::AI_LEASE_SOURCE,
+        );
+        let lease_capex = self.num(
+            "site.lease_capex_usd_per_mw",
+            |f| f.site.lease_capex_usd_per_mw,
+            presets::site::AI_FIT_OUT_USD_PER_MW,
+            presets::site::AI_FIT_OUT_SOURCE,
+        );
+        let tenant_pays = self
+            .pick(
+                "site.tenant_pays_power",
+                |f| f.site.tenant_pays_power,
+                None,
+                Some((
+                    false,
+                    Source::new(
+                        SourceKind::Assumption,
+                        "ASSUMPTION: the host pays the AI hall's power (the conservative case)",
+                    ),
+                )),
+            )
+            .unwrap_or(false);
+        let (sw, sw_src, sw_assumed) = gpu.server_watts();
+        let server_watts = self
+            .pick(
+                "site.server_watts_per_gpu",
+                |f| f.site.server_watts_per_gpu,
+                None,
+                Some((
+                    sw.get(),
+                    Source::new(
+                        if sw_assumed {
+                            SourceKind::Assumption
+                        } else {
+                            SourceKind::Preset
+                        },
+                        format!("{}: {sw_src}", gpu.name),
+                    ),
+                )),
+            )
+            .unwrap_or(sw.get());
+        let server_capex = self.pick(
+            "site.gpu_server_capex_usd",
+            |f| f.site.gpu_server_capex_usd,
+            None,
+            gpu.server_capex_usd_per_gpu.map(|c| {
+                (
+                    c.value,
+                    Source::new(SourceKind::Preset, format!("{}: {}", gpu.name, c.source)),
+                )
+            }),
+        );
+        let life = self
+            .pick(
+                "site.server_life_months",
+                |f| f.site.server_life_months,
+                None,
+                Some((
+                    48,
+                    Self::cited(
+                        "derived: 25-35 % residual value after 36 months (GPU TCO analysis page, \
+                         low confidence) is a straight line to zero in about 48 months",
+                    ),
+                )),
+            )
+            .unwrap_or(48);
+        let fee = self.num(
+            "site.marketplace_fee_pct",
+            |f| f.site.marketplace_fee_pct,
+            0.0,
+            "neutral default: rented directly, no marketplace fee (set yours)",
         );
         let asic_keys = self
             .pick(
@@ -928,9 +1191,7 @@ impl<'a> Resolver<'a> {
                 None,
                 Some((
                     vec!["s21-xp".to_owned(), "s21".to_owned()],
-                    Self::cited(
-                        "Antminer S21 XP (13.5 J/TH) and S21 (17.5 J/TH), ECONOMICS-FACTS §3 S",
-                    ),
+                    Self::cited("Antminer S21 XP and S21 (hardware table, docs/sources.md)"),
                 )),
             )
             .unwrap_or_default();
@@ -942,7 +1203,9 @@ impl<'a> Resolver<'a> {
                 value: k.clone(),
             })?;
             asics.push(SiteAsic {
+                key: a.key.to_owned(),
                 name: a.name.to_owned(),
+                th_per_s: Some(a.th_per_s),
                 j_per_th: a.j_per_th,
                 source: a.source.to_owned(),
             });
@@ -956,10 +1219,13 @@ impl<'a> Resolver<'a> {
             )
             .unwrap_or_default();
         for c in custom {
+            let key = c.name.trim().to_ascii_lowercase().replace([' ', '_'], "-");
             asics.push(SiteAsic {
+                key,
                 name: c.name,
+                th_per_s: None,
                 j_per_th: c.j_per_th,
-                source: "user-settable (scenario file)".into(),
+                source: "custom ASIC (scenario file)".into(),
             });
         }
 
@@ -969,8 +1235,13 @@ impl<'a> Resolver<'a> {
             .or_else(|| self.file.as_ref().and_then(|(f, _)| f.name.clone()))
             .unwrap_or_else(|| "hashwatt scenario".into());
 
+        let date = self
+            .flags
+            .and_then(|(f, _)| f.date.clone())
+            .or_else(|| self.file.as_ref().and_then(|(f, _)| f.date.clone()));
         let scenario = Scenario {
             name,
+            date,
             mining: MiningInputs {
                 hashrate: HashRate(hashrate),
                 difficulty: Difficulty(difficulty),
@@ -997,14 +1268,45 @@ impl<'a> Resolver<'a> {
             inference,
             utilization: Percent(utilization),
             site: SiteInputs {
-                power_price: UsdPerMwh(power_price),
-                sell_back: UsdPerMwh(sell_back),
+                power_mw,
+                power_price,
+                curtail_price: UsdPerMwh(curtail),
+                horizon_months: site_horizon,
+                discount_rate: Percent(discount),
                 asics,
+                mining_pue,
+                ai_pue,
+                asic_capex_usd_per_th: asic_capex,
+                lease_usd_per_mw_year: lease,
+                lease_capex_usd_per_mw: lease_capex,
+                tenant_pays_power: tenant_pays,
+                server_watts_per_gpu: Watts(server_watts),
+                gpu_server_capex_usd: server_capex,
+                server_life_months: life,
+                marketplace_fee: Percent(fee),
+                rental_usd_per_hour: rental_for_site.0,
             },
             sources: std::mem::take(&mut self.sources),
         };
         scenario.validate()?;
         Ok(scenario)
+    }
+
+    /// Like [`Self::num`], with a default that is an assumption, not a citation.
+    fn assumed(
+        &mut self,
+        key: &'static str,
+        get: impl Fn(&ScenarioFile) -> Option<f64>,
+        default: f64,
+        why: &str,
+    ) -> f64 {
+        self.pick(
+            key,
+            get,
+            None,
+            Some((default, Source::new(SourceKind::Assumption, why))),
+        )
+        .unwrap_or(default)
     }
 
     fn num(

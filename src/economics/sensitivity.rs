@@ -161,6 +161,57 @@ pub fn default_sweeps(s: &Scenario) -> Result<Vec<Sweep>> {
         .collect()
 }
 
+/// Revenue ÷ power cost of one use of one GPU (1 = revenue just pays the
+/// power bill).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RevenueRatio {
+    /// What is compared, e.g. `h100-sxm mining` or `l40s rental`.
+    pub label: String,
+    /// Revenue per hour ÷ power cost per hour at the scenario's price and PUE.
+    pub ratio: f64,
+}
+
+/// Revenue ÷ power cost for the scenario's GPU mining and serving inference,
+/// then for renting out each GPU of the hardware table at its cited rental
+/// price and board power, at the scenario's electricity price and PUE.
+/// Entries whose power cost is zero are left out (the ratio is unbounded).
+///
+/// # Errors
+/// As [`evaluate`].
+pub fn revenue_to_power(s: &Scenario) -> Result<Vec<RevenueRatio>> {
+    let d = evaluate(s)?;
+    let gpu = match &s.inference {
+        super::inference::InferenceValue::Tokens { roofline, .. } => roofline.gpu.key,
+        super::inference::InferenceValue::Rental { .. } => "this GPU",
+    };
+    let mut out = Vec::new();
+    let mut push = |label: String, revenue: f64, cost: f64| {
+        if cost > 0.0 && revenue.is_finite() {
+            out.push(RevenueRatio {
+                label,
+                ratio: revenue / cost,
+            });
+        }
+    };
+    push(
+        format!("{gpu} mining"),
+        d.mining.usd_per_hour.get(),
+        d.power.mining.get(),
+    );
+    push(
+        format!("{gpu} inference ({})", d.inference.method),
+        d.inference.full_usd_per_hour.get(),
+        d.power.inference_busy.get(),
+    );
+    for g in crate::hardware::GPUS {
+        if let Some(r) = super::presets::rental(g.key) {
+            let cost = super::power::cost_per_hour(g.board_watts, s.power.electricity, s.power.pue);
+            push(format!("{} rental", g.key), r.usd_per_hour, cost.get());
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

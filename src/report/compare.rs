@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Schemas `compare` understands.
-pub const KNOWN_SCHEMAS: [&str; 2] = ["hashwatt.bench/1", "hashwatt.econ/1"];
+pub const KNOWN_SCHEMAS: [&str; 3] = ["hashwatt.bench/1", "hashwatt.econ/1", "hashwatt.econ/2"];
 
 /// Schema of the comparison's own JSON output.
 pub const COMPARE_SCHEMA: &str = "hashwatt.compare/1";
@@ -143,7 +143,9 @@ impl Loaded {
 pub struct Diff {
     /// `value − first`.
     pub absolute: f64,
-    /// `(value − first) / |first| × 100`, `None` when the first is 0.
+    /// `(value − first) / |first| × 100`, `None` when the first is near
+    /// zero: below 1e-9, or so small that the change is over 100 times it
+    /// (a percentage of a near-zero base says nothing).
     pub percent: Option<f64>,
 }
 
@@ -173,12 +175,11 @@ pub struct Comparison {
 
 /// Paths left out of econ comparisons: long series (per-input provenance,
 /// `inputs.<key>.source`, is left out too; the values stay).
-const SKIP: [&str; 5] = [
+const SKIP: [&str; 4] = [
     "sensitivity",
     "horizon",
     "site.by_power_price",
-    "site.references",
-    "site.capex_note",
+    "site.notes",
 ];
 
 fn flatten(v: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {
@@ -206,7 +207,8 @@ fn flatten(v: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {
             }
             for (i, item) in items.iter().enumerate() {
                 let key = item
-                    .get("backend")
+                    .get("id")
+                    .or_else(|| item.get("backend"))
                     .or_else(|| item.get("name"))
                     .or_else(|| item.get("device"))
                     .and_then(Value::as_str)
@@ -228,7 +230,7 @@ fn flatten(v: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {
                 match item {
                     Value::Object(map) => {
                         for (k, val) in map {
-                            if k == "backend" || k == "name" || k == "device" {
+                            if k == "id" || k == "backend" || k == "name" || k == "device" {
                                 continue;
                             }
                             flatten(val, &format!("{sub}.{k}"), out);
@@ -304,7 +306,8 @@ pub fn compare(reports: &[Loaded]) -> Result<Comparison, CompareError> {
                     let d = b - a;
                     Some(Diff {
                         absolute: d,
-                        percent: (a != 0.0).then(|| d / a.abs() * 100.0),
+                        percent: (a.abs() > 1e-9 && d.abs() <= 100.0 * a.abs())
+                            .then(|| d / a.abs() * 100.0),
                     })
                 })
                 .collect();

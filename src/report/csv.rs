@@ -72,6 +72,90 @@ pub fn to_string(report: &BenchReport) -> String {
     out
 }
 
+/// The columns of [`econ`].
+pub const ECON_HEADER: &[&str] = &[
+    "section",
+    "key",
+    "value",
+    "unit",
+    "source_kind",
+    "source",
+    "measured",
+    "assumption",
+];
+
+/// An econ report as CSV in long form: the scenario's name and date, every
+/// input with its unit and provenance, then every site option's figures
+/// (`site`, `<option id>.<field>`).
+pub fn econ(r: &crate::economics::report::EconReport) -> String {
+    let mut out = ECON_HEADER.join(",") + "\n";
+    let mut row = |fields: [&str; 8]| {
+        out.push_str(&fields.map(quote).join(","));
+        out.push('\n');
+    };
+    row(["scenario", "name", &r.scenario, "", "", "", "", ""]);
+    let date = r.scenario_date.clone().unwrap_or_default();
+    row(["scenario", "date", &date, "", "", "", "", ""]);
+    for (key, e) in &r.inputs {
+        let value = match &e.value {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        row([
+            "input",
+            key,
+            &value,
+            e.unit,
+            e.source.kind.label(),
+            &e.source.detail,
+            if e.source.measured { "true" } else { "false" },
+            if e.assumption { "true" } else { "false" },
+        ]);
+    }
+    let modeled = "modeled (site view)";
+    for o in &r.site.options {
+        let figures = [
+            ("units", o.units, ""),
+            (
+                "revenue_usd_per_mw_year",
+                Some(o.revenue_usd_per_mw_year),
+                "USD/MW-year",
+            ),
+            (
+                "opex_usd_per_mw_year",
+                Some(o.opex_usd_per_mw_year),
+                "USD/MW-year",
+            ),
+            (
+                "net_usd_per_mw_year",
+                Some(o.net_usd_per_mw_year),
+                "USD/MW-year",
+            ),
+            ("capex_usd_per_mw", Some(o.capex_usd_per_mw), "USD/MW"),
+            ("npv_usd_per_mw", Some(o.npv_usd_per_mw), "USD/MW"),
+            ("payback_years", o.payback_years, "years"),
+            (
+                "breakeven_power_usd_per_mwh",
+                o.breakeven_power_usd_per_mwh,
+                "USD/MWh",
+            ),
+        ];
+        for (field, v, unit) in figures {
+            row([
+                "site",
+                &format!("{}.{field}", o.id),
+                &opt(v),
+                unit,
+                modeled,
+                &o.basis,
+                "false",
+                "false",
+            ]);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::quote;

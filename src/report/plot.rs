@@ -157,6 +157,234 @@ pub fn write_all(sweeps: &[Sweep], dir: &Path) -> Result<Vec<PathBuf>, PlotError
         .collect()
 }
 
+/// A currency tick label: `$1.2M`, `-$350k`, `$40`.
+pub fn usd_tick(v: f64) -> String {
+    let sign = if v < 0.0 { "-" } else { "" };
+    let a = v.abs();
+    let (x, suffix) = if a >= 1e9 {
+        (a / 1e9, "B")
+    } else if a >= 1e6 {
+        (a / 1e6, "M")
+    } else if a >= 1e3 {
+        (a / 1e3, "k")
+    } else {
+        (a, "")
+    };
+    let digits = if x >= 100.0 || x == x.trunc() { 0 } else { 1 };
+    format!("{sign}${x:.digits$}{suffix}")
+}
+
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(41, 128, 185),
+    RGBColor(230, 126, 34),
+    RGBColor(39, 174, 96),
+    RGBColor(142, 68, 173),
+    RGBColor(192, 57, 43),
+    RGBColor(22, 160, 133),
+    RGBColor(127, 140, 141),
+    RGBColor(44, 62, 80),
+];
+
+/// Draws the site chart: first-year net USD per MW-year of every site option
+/// against the power price, each break-even price marked with a dot on the
+/// zero line, the site's own price dashed.
+///
+/// # Errors
+/// [`PlotError`] if the sweep is empty or the file cannot be written.
+pub fn write_site_sweep(
+    sweep: &crate::economics::site::PriceSweep,
+    path: &Path,
+) -> Result<(), PlotError> {
+    let empty = || PlotError::Empty {
+        path: path.to_owned(),
+    };
+    let (x0, x1) = match (sweep.prices.first(), sweep.prices.last()) {
+        (Some(a), Some(b)) if b > a => (*a, *b),
+        _ => return Err(empty()),
+    };
+    let ys = sweep
+        .options
+        .iter()
+        .flat_map(|o| o.net_usd_per_mw_year.iter().copied())
+        .filter(|y| y.is_finite());
+    let (y0, y1) = ys.fold((0.0_f64, 0.0_f64), |(a, b), y| (a.min(y), b.max(y)));
+    if y1 <= y0 {
+        return Err(empty());
+    }
+    let pad = (y1 - y0) * 0.06;
+    let (y0, y1) = (y0 - pad, y1 + pad);
+    let draw_err = |e: &dyn std::fmt::Display| PlotError::Draw {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| draw_err(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Site: first-year net per MW vs power price (dots: break-even prices)",
+            ("sans-serif", 20),
+        )
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(90)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| draw_err(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("power price, USD/MWh")
+        .y_desc("net USD per MW-year (before capex)")
+        .x_label_formatter(&|x| usd_tick(*x))
+        .y_label_formatter(&|y| usd_tick(*y))
+        .draw()
+        .map_err(|e| draw_err(&e))?;
+    chart
+        .draw_series(LineSeries::new(
+            vec![(x0, 0.0), (x1, 0.0)],
+            BLACK.mix(0.4).stroke_width(1),
+        ))
+        .map_err(|e| draw_err(&e))?;
+    for (i, o) in sweep.options.iter().enumerate() {
+        let colour = PALETTE[i % PALETTE.len()];
+        chart
+            .draw_series(LineSeries::new(
+                sweep
+                    .prices
+                    .iter()
+                    .zip(&o.net_usd_per_mw_year)
+                    .filter(|(_, y)| y.is_finite())
+                    .map(|(x, y)| (*x, *y)),
+                colour.stroke_width(2),
+            ))
+            .map_err(|e| draw_err(&e))?
+            .label(o.id.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(2))
+            });
+        if let Some(be) = o
+            .breakeven_power_usd_per_mwh
+            .filter(|b| (x0..=x1).contains(b))
+        {
+            chart
+                .draw_series(std::iter::once(Circle::new((be, 0.0), 5, colour.filled())))
+                .map_err(|e| draw_err(&e))?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    usd_tick(be),
+                    (be, 0.0),
+                    ("sans-serif", 13).into_font().color(&colour),
+                )))
+                .map_err(|e| draw_err(&e))?;
+        }
+    }
+    let cur = sweep.current;
+    if (x0..=x1).contains(&cur) {
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(cur, y0), (cur, y1)],
+                6,
+                4,
+                BLACK.stroke_width(1),
+            ))
+            .map_err(|e| draw_err(&e))?
+            .label("site power price")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| draw_err(&e))?;
+    root.present().map_err(|e| draw_err(&e))?;
+    Ok(())
+}
+
+/// Draws revenue ÷ power cost per GPU use on a log scale, with the line at 1
+/// where revenue just pays the power bill.
+///
+/// # Errors
+/// [`PlotError`] if there are no ratios or the file cannot be written.
+pub fn write_revenue_ratios(
+    ratios: &[crate::economics::sensitivity::RevenueRatio],
+    path: &Path,
+) -> Result<(), PlotError> {
+    let rows: Vec<_> = ratios
+        .iter()
+        .filter(|r| r.ratio.is_finite() && r.ratio > 0.0)
+        .collect();
+    if rows.is_empty() {
+        return Err(PlotError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    let lo = rows.iter().map(|r| r.ratio).fold(1.0_f64, f64::min) / 3.0;
+    let hi = rows.iter().map(|r| r.ratio).fold(1.0_f64, f64::max) * 3.0;
+    let n = rows.len() as f64;
+    let draw_err = |e: &dyn std::fmt::Display| PlotError::Draw {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| draw_err(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Revenue / power cost per GPU (log scale; 1 = pays its power)",
+            ("sans-serif", 20),
+        )
+        .margin(16)
+        .x_label_area_size(120)
+        .y_label_area_size(80)
+        .build_cartesian_2d(-0.5..n - 0.5, (lo..hi).log_scale())
+        .map_err(|e| draw_err(&e))?;
+    let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(rows.len())
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                labels.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .x_label_style(
+            ("sans-serif", 12)
+                .into_font()
+                .transform(FontTransform::Rotate90),
+        )
+        .y_desc("revenue / power cost")
+        .y_label_formatter(&|y| format!("{y:.0e}"))
+        .draw()
+        .map_err(|e| draw_err(&e))?;
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(-0.5, 1.0), (n - 0.5, 1.0)],
+            6,
+            4,
+            BLACK.stroke_width(1),
+        ))
+        .map_err(|e| draw_err(&e))?;
+    for (i, r) in rows.iter().enumerate() {
+        let colour = if r.ratio >= 1.0 {
+            PALETTE[2]
+        } else {
+            PALETTE[4]
+        };
+        let x = i as f64;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x - 0.3, lo), (x + 0.3, r.ratio)],
+                colour.filled(),
+            )))
+            .map_err(|e| draw_err(&e))?;
+    }
+    root.present().map_err(|e| draw_err(&e))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
