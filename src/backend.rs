@@ -115,21 +115,29 @@ pub struct EngineOptions {
     pub threads: Option<usize>,
     /// GPU adapter, `--adapter NAME|INDEX` (`None`: the best one).
     pub adapter: Option<String>,
-    /// GPU batch time in milliseconds (`None`: [`crate::gpu::DEFAULT_BATCH_TIME`]).
-    pub batch_ms: Option<u32>,
+    /// GPU batch time (`None`: [`crate::gpu::DEFAULT_BATCH_TIME`]).
+    pub batch_time: Option<Duration>,
+    /// GPU workgroup size (`None`: per adapter, [`crate::gpu::Tuning::for_adapter`]).
+    pub workgroup_size: Option<u32>,
+    /// GPU nonces per invocation (`None`: per adapter).
+    pub nonces_per_invocation: Option<u32>,
+    /// Build the GPU shader without wgpu's runtime checks
+    /// ([`GpuOptions::trusted_shader`]).
+    pub trusted_shader: bool,
 }
 
 impl EngineOptions {
     /// The GPU engine options these stand for.
     pub fn gpu_options(&self) -> GpuOptions {
-        let mut gpu = GpuOptions {
+        let defaults = GpuOptions::default();
+        GpuOptions {
             adapter: self.adapter.clone(),
-            ..GpuOptions::default()
-        };
-        if let Some(ms) = self.batch_ms {
-            gpu.batch_time = Duration::from_millis(u64::from(ms));
+            batch_time: self.batch_time.unwrap_or(defaults.batch_time),
+            workgroup_size: self.workgroup_size,
+            nonces_per_invocation: self.nonces_per_invocation,
+            trusted_shader: self.trusted_shader,
+            ..defaults
         }
-        gpu
     }
 }
 

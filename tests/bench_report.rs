@@ -66,6 +66,9 @@ fn redact(report: &mut Value) {
         ] {
             r[key] = "[timing]".into();
         }
+        for key in ["p50_ms", "p99_ms", "max_ms", "mean_ms"] {
+            r["cancel_latency"][key] = "[timing]".into();
+        }
         r["device"] = "[machine]".into();
         r["threads"] = "[machine]".into();
         for key in ["median", "min", "max"] {
@@ -123,6 +126,13 @@ fn mock_report_field_by_field() {
     let h = &r["interval_hashrate"];
     assert!(f(&h["min"]) <= f(&h["median"]) && f(&h["median"]) <= f(&h["max"]));
     assert!(f(&r["cancel_latency_ms"]) >= 0.0);
+    // The cancel latency is a distribution over at least 20 cancels.
+    let c = &r["cancel_latency"];
+    assert!(c["samples"].as_u64().unwrap() >= 20, "{c}");
+    assert_eq!(f(&c["p50_ms"]), f(&r["cancel_latency_ms"]));
+    assert!(f(&c["p50_ms"]) <= f(&c["p99_ms"]) && f(&c["p99_ms"]) <= f(&c["max_ms"]));
+    // A CPU engine reports no device memory.
+    assert!(r.get("device_memory_bytes").is_none(), "{r}");
     assert_eq!(
         report["machine"]["git_commit"].as_str().map(str::is_empty),
         Some(false)

@@ -289,6 +289,22 @@ fn bad_input_is_a_clean_error() {
             "--threads 2 applies to CPU backends",
         ),
         (
+            vec![
+                "search",
+                "--header",
+                GENESIS,
+                "--backend",
+                "cpu",
+                "--gpu-batch-ms",
+                "5",
+            ],
+            "--gpu-batch-ms applies to the GPU backend, not to --backend cpu",
+        ),
+        (
+            vec!["bench", "--backend", "scalar", "--trusted-shader"],
+            "--trusted-shader applies to the GPU backend, not to --backend scalar",
+        ),
+        (
             vec!["bench", "--backend", "scalar", "--gpu-watts", "300"],
             "--gpu-watts is not used: no GPU backend runs in this bench",
         ),

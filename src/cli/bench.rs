@@ -14,8 +14,11 @@ use hashwatt::report::{self, machine::Machine};
 use hashwatt::sha256::CpuKernel;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// How long the cancel-latency probe lets a search run before cancelling it.
-const CANCEL_PROBE: Duration = Duration::from_millis(100);
+/// The least time the cancel-latency probe lets a search run before cancelling it.
+const CANCEL_PROBE: Duration = Duration::from_millis(20);
+/// The random extra run time of each probe: spans several GPU batches (4 ms
+/// by default, up to 20 ms commonly) and many CPU chunks.
+const CANCEL_SPREAD: Duration = Duration::from_millis(40);
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -37,6 +40,8 @@ pub struct Args {
     /// CPU worker threads [default: one per core].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     threads: Option<u32>,
+    #[command(flatten)]
+    gpu: super::gpu_flags::GpuFlags,
     /// Energy meter: auto (NVML for GPUs, RAPL for CPUs, else modeled), nvml, rapl or modeled.
     #[arg(long, default_value = "auto", value_parser = parse_meter)]
     meter: MeterKind,
@@ -158,9 +163,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .into_iter()
             .map(|k| BackendChoice::Kernel(k.kind()))
             .collect();
-        // An explicit --adapter asks for the GPU row: without an adapter,
+        // An explicit --adapter or GPU flag asks for the GPU row: without an adapter,
         // opening it fails and says why instead of dropping the flag.
-        if args.adapter.is_some() || !hashwatt::gpu::adapter::adapters().is_empty() {
+        if args.adapter.is_some()
+            || args.gpu.any()
+            || !hashwatt::gpu::adapter::adapters().is_empty()
+        {
             all.push(BackendChoice::Gpu);
         }
         all
@@ -170,13 +178,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .parse()
             .with_context(|| format!("invalid --backend {:?}", args.backend))?;
         super::check_backend_options(choice, args.threads, args.adapter.as_deref())?;
+        args.gpu.check(choice)?;
         vec![choice]
     };
-    let options = EngineOptions {
+    let mut options = EngineOptions {
         threads: args.threads.map(|t| t as usize),
         adapter: args.adapter.clone(),
         ..EngineOptions::default()
     };
+    args.gpu.apply(&mut options)?;
     let machine = Machine::detect();
     let mut notes: Vec<String> = Vec::new();
 
@@ -190,6 +200,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         }
         if choice == BackendChoice::Auto
             && let Some(note) = super::unused_threads_note(args.threads, opened.engine.as_ref())
+        {
+            notes.push(note);
+        }
+        if choice == BackendChoice::Auto
+            && let Some(note) = args.gpu.unused_note(opened.engine.as_ref())
         {
             notes.push(note);
         }
@@ -291,9 +306,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         )
         .with_context(|| format!("benchmarking backend {}", engine.name()))?;
         bar.set_message("cancel latency");
-        let latency = bench::cancel_latency(engine, CANCEL_PROBE)
-            .with_context(|| format!("measuring the cancel latency of {}", engine.name()))?;
-        result.cancel_latency_ms = Some(latency.as_secs_f64() * 1e3);
+        let samples = bench::cancel_latency_samples(
+            engine,
+            bench::CANCEL_SAMPLES,
+            CANCEL_PROBE,
+            CANCEL_SPREAD,
+        )
+        .with_context(|| format!("measuring the cancel latency of {}", engine.name()))?;
+        let latency = bench::CancelLatency::of(&samples);
+        result.cancel_latency_ms = latency.as_ref().map(|l| l.p50_ms);
+        result.cancel_latency = latency;
+        result.device_memory_bytes = engine.device_memory_bytes();
         bar.finish_and_clear();
         results.push(result);
     }

@@ -4,6 +4,7 @@ mod bench;
 mod compare;
 mod devices;
 mod econ;
+mod gpu_flags;
 mod hash;
 mod search;
 

@@ -36,6 +36,8 @@ pub struct Args {
     /// CPU worker threads [default: one per core].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     threads: Option<u32>,
+    #[command(flatten)]
+    gpu: super::gpu_flags::GpuFlags,
     /// Print one JSON line per hit, then a summary line.
     #[arg(long)]
     json: bool,
@@ -68,14 +70,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let job = Job::new(header, args.start, count, target).context("invalid nonce range")?;
     let choice: BackendChoice = args.backend.parse()?;
     super::check_backend_options(choice, args.threads, args.adapter.as_deref())?;
-    let options = EngineOptions {
+    args.gpu.check(choice)?;
+    let mut options = EngineOptions {
         threads: args.threads.map(|t| t as usize),
         adapter: args.adapter.clone(),
         ..EngineOptions::default()
     };
+    args.gpu.apply(&mut options)?;
     let opened = backend::open(choice, &options)?;
     let unused = super::unused_threads_note(args.threads, opened.engine.as_ref());
-    for note in opened.note.iter().chain(&unused) {
+    let unused_gpu = args.gpu.unused_note(opened.engine.as_ref());
+    for note in opened.note.iter().chain(&unused).chain(&unused_gpu) {
         eprintln!("note: {note}");
     }
     let outcome = opened.engine.search(&job, &CancelToken::new())?;

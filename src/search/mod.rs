@@ -218,4 +218,10 @@ pub trait Engine: Send + Sync {
     /// # Errors
     /// [`SearchError`] for an invalid range or a backend failure.
     fn search(&self, job: &Job, cancel: &CancelToken) -> Result<SearchOutcome, SearchError>;
+
+    /// Device memory the engine's allocator has reserved, in bytes, where the
+    /// backend reports it (GPU engines); `None` otherwise.
+    fn device_memory_bytes(&self) -> Option<u64> {
+        None
+    }
 }
