@@ -286,27 +286,20 @@ fn auto_without_rapl_is_modeled_and_says_so() {
     ]);
     let notes = report["notes"].to_string();
     let energy = &report["results"][0]["energy"];
-    if report["machine"]["cpu"]
-        .as_str()
-        .unwrap()
-        .contains("AMD EPYC")
-    {
-        assert_eq!(energy["measured"], false);
-        let source = energy["source"].as_str().unwrap();
-        assert!(
-            source.starts_with("modeled: AMD EPYC cloud vCPU estimate"),
-            "{source}"
-        );
-        assert!(
-            notes.contains("RAPL is not available under /nonexistent/powercap"),
-            "{notes}"
-        );
-        assert!(notes.contains("modeled, not measured"), "{notes}");
-    } else {
-        // A CPU the model does not know: no energy figure, and the note says why.
-        assert!(energy.is_null(), "{energy}");
-        assert!(notes.contains("pass --cpu-watts"), "{notes}");
-    }
+    // Every CPU has a labeled model: a TDP-table row or the per-CPU default.
+    assert_eq!(energy["measured"], false);
+    let source = energy["source"].as_str().unwrap();
+    assert!(
+        source.starts_with("modeled: CPU power model for ")
+            && (source.contains("table row") || source.contains("not in the TDP table")),
+        "{source}"
+    );
+    assert!(
+        notes.contains("RAPL is not available under /nonexistent/powercap"),
+        "{notes}"
+    );
+    assert!(notes.contains("modeled, not measured"), "{notes}");
+    assert!(report["results"][0]["hashes_per_joule"].as_f64().unwrap() > 0.0);
 }
 
 #[test]

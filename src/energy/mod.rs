@@ -13,6 +13,7 @@
 //!
 //! [`open_meter`] picks one for a device according to `--meter`.
 
+pub mod cpu_tdp;
 pub mod mock;
 pub mod modeled;
 pub mod nvml;
