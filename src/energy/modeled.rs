@@ -213,7 +213,7 @@ impl ModeledMeter {
                 "--cpu-watts",
                 (*logical_cpus).max(1),
             ),
-            Device::Gpu { adapter } => (adapter, options.gpu_watts, "--gpu-watts", 1),
+            Device::Gpu { adapter, .. } => (adapter, options.gpu_watts, "--gpu-watts", 1),
         };
         if let Some(o) = given {
             return Ok(ModeledMeter::new(
@@ -384,6 +384,7 @@ mod tests {
     fn unknown_device_asks_for_the_flag_and_override_wins() {
         let device = Device::Gpu {
             adapter: "llvmpipe".into(),
+            pci_bus_id: None,
         };
         let err = ModeledMeter::for_device(&device, &MeterOptions::default()).unwrap_err();
         assert_eq!(

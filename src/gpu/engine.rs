@@ -403,6 +403,11 @@ impl Engine for GpuEngine {
         Ok(self.run(job, end, cancel)?)
     }
 
+    fn pci_bus_id(&self) -> Option<String> {
+        let id = self.info.device_pci_bus_id.trim();
+        (!id.is_empty()).then(|| id.to_string())
+    }
+
     fn device_memory_bytes(&self) -> Option<u64> {
         let ctx = self.ctx.lock().ok()?;
         ctx.device()

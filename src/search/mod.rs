@@ -224,4 +224,10 @@ pub trait Engine: Send + Sync {
     fn device_memory_bytes(&self) -> Option<u64> {
         None
     }
+
+    /// The PCI bus id of the device (`domain:bus:device.function`), where the
+    /// backend reports it (GPU engines): how energy meters find the same device.
+    fn pci_bus_id(&self) -> Option<String> {
+        None
+    }
 }
