@@ -90,7 +90,12 @@ impl FromStr for BackendChoice {
                 .parse::<CpuKernelKind>()
                 .map(BackendChoice::Kernel)
                 .map_err(|_| BackendError::Unknown {
-                    name: s.to_string(),
+                    // Cut a huge value: the message names it, not echoes it.
+                    name: if s.chars().count() > 40 {
+                        format!("{}…", s.chars().take(40).collect::<String>())
+                    } else {
+                        s.to_string()
+                    },
                     expected: BackendChoice::names().join(", "),
                 }),
         }
@@ -197,6 +202,7 @@ fn open_auto(options: &EngineOptions) -> Result<Opened, BackendError> {
             note: None,
         });
     }
+    adapter::check_env().map_err(BackendError::from)?;
     let cpu = CpuKernel::best();
     let instance = adapter::instance();
     let adapters = adapter::enumerate(&instance);

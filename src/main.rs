@@ -6,6 +6,7 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    quiet_vulkan_layers();
     match cli::run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
@@ -13,6 +14,18 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Turns off Mesa's Vulkan device-select layer unless the user set it: on a
+/// headless host it prints `error: XDG_RUNTIME_DIR is invalid or not set` to
+/// stderr on every successful run, and hashwatt orders adapters itself.
+fn quiet_vulkan_layers() {
+    if std::env::var_os("NODEVICE_SELECT").is_none() {
+        // SAFETY: called first thing in `main`, before any thread exists (no
+        // other thread can read the environment concurrently) and before wgpu
+        // loads the Vulkan loader, which reads the variable.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
     }
 }
 

@@ -159,6 +159,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         }
     }
     let choices: Vec<BackendChoice> = if args.backend == "all" {
+        hashwatt::gpu::adapter::check_env()?;
         let mut all: Vec<BackendChoice> = CpuKernel::available()
             .into_iter()
             .map(|k| BackendChoice::Kernel(k.kind()))
@@ -173,10 +174,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         }
         all
     } else {
-        let choice: BackendChoice = args
-            .backend
-            .parse()
-            .with_context(|| format!("invalid --backend {:?}", args.backend))?;
+        let choice: BackendChoice = args.backend.parse().context("invalid --backend")?;
         super::check_backend_options(choice, args.threads, args.adapter.as_deref())?;
         args.gpu.check(choice)?;
         vec![choice]

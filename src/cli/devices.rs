@@ -14,6 +14,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
+    adapter::check_env()?;
     let machine = Machine::detect();
     let kernels: Vec<&str> = CpuKernel::available()
         .into_iter()

@@ -47,12 +47,13 @@ impl Args {
     fn target(&self, header_bits: CompactTarget) -> anyhow::Result<Target> {
         if let Some(bits) = &self.bits {
             let compact = CompactTarget::from_hex(bits)
-                .with_context(|| format!("invalid --bits {bits:?}"))?;
+                .with_context(|| format!("invalid --bits {}", super::quoted(bits)))?;
             return Target::from_compact(compact)
-                .with_context(|| format!("invalid --bits {bits:?}"));
+                .with_context(|| format!("invalid --bits {}", super::quoted(bits)));
         }
         if let Some(hex) = &self.target {
-            return Target::from_be_hex(hex).with_context(|| format!("invalid --target {hex:?}"));
+            return Target::from_be_hex(hex)
+                .with_context(|| format!("invalid --target {}", super::quoted(hex)));
         }
         if let Some(d) = self.difficulty {
             return Target::from_difficulty(d).with_context(|| format!("invalid --difficulty {d}"));

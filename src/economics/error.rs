@@ -71,7 +71,7 @@ pub enum EconError {
         memory_gb: f64,
     },
     /// A scenario file could not be read.
-    #[error("cannot read scenario {}: {source}", path.display())]
+    #[error("cannot read scenario {}", path.display())]
     ReadScenario {
         /// Path given.
         path: PathBuf,

@@ -72,6 +72,7 @@ impl GpuEngine {
     /// [`GpuError::RequestDevice`], or a pipeline build error.
     pub fn open(options: &GpuOptions) -> Result<GpuEngine, GpuError> {
         options.validate()?;
+        adapter::check_env()?;
         let instance = adapter::instance();
         let adapters = adapter::enumerate(&instance);
         let chosen = adapter::select(&adapters, options.adapter.as_deref())?;

@@ -53,6 +53,17 @@ pub enum GpuError {
         /// What was searched.
         reason: String,
     },
+    /// `WGPU_BACKEND` names a backend wgpu does not know.
+    #[error(
+        "WGPU_BACKEND={value:?} names unknown backend {unknown:?} \
+         (expected a comma list of vulkan, metal, dx12, gl)"
+    )]
+    BackendEnv {
+        /// The variable's value.
+        value: String,
+        /// The first unknown entry.
+        unknown: String,
+    },
     /// `--adapter` matched no adapter.
     #[error("no GPU adapter matches --adapter {spec:?} (adapters: {available})")]
     AdapterNotFound {
