@@ -9,11 +9,10 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hashwatt::bench::synthetic_header;
-use hashwatt::pow::Target;
 use hashwatt::sha256::{CpuKernel, CpuKernelKind, NoncePrecomp};
 
 fn kernels(c: &mut Criterion) {
-    let pre = NoncePrecomp::new(&synthetic_header(), &Target::from_le_bytes([0; 32]));
+    let pre = NoncePrecomp::new(&synthetic_header().to_bytes(), 0);
     let mut group = c.benchmark_group("cpu_kernel");
     group
         .warm_up_time(Duration::from_millis(500))

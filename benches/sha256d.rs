@@ -22,7 +22,7 @@ fn sha256d(c: &mut Criterion) {
     let mut group = c.benchmark_group("sha256d");
     group.throughput(Throughput::Elements(u64::from(BATCH)));
 
-    let pre = NoncePrecomp::new(&header, &target);
+    let pre = NoncePrecomp::new(&header.to_bytes(), target.top_word());
     let mut out = Vec::new();
     group.bench_function(BenchmarkId::new("scalar", BATCH), |b| {
         b.iter(|| {

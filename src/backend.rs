@@ -11,8 +11,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+#[cfg(feature = "gpu")]
 use crate::gpu::{GpuEngine, GpuError, GpuOptions, adapter};
-use crate::search::{CpuEngine, Engine, SearchError};
+use crate::search::{CpuEngine, Engine, EngineKind, SearchError};
 use crate::sha256::{CpuFeatures, CpuKernel, CpuKernelKind};
 
 /// Errors from choosing or opening a backend.
@@ -43,12 +44,17 @@ pub enum BackendError {
     #[error(transparent)]
     Search(#[from] SearchError),
     /// The GPU backend could not start.
+    #[cfg(feature = "gpu")]
     #[error("backend gpu: {0}")]
     Gpu(GpuError),
+    /// The GPU backend was asked for in a build without the `gpu` feature.
+    #[error("backend gpu: this hashwatt was built without the gpu feature")]
+    GpuNotBuilt,
 }
 
 // Not `#[from]`: that would also make the GPU error the `source`, and `{:#}`
 // would print its message twice.
+#[cfg(feature = "gpu")]
 impl From<GpuError> for BackendError {
     fn from(e: GpuError) -> Self {
         BackendError::Gpu(e)
@@ -131,6 +137,7 @@ pub struct EngineOptions {
     pub trusted_shader: bool,
 }
 
+#[cfg(feature = "gpu")]
 impl EngineOptions {
     /// The GPU engine options these stand for.
     pub fn gpu_options(&self) -> GpuOptions {
@@ -154,6 +161,50 @@ pub struct Opened {
     pub note: Option<String>,
 }
 
+/// The note for CPU threads asked of `auto` when `auto` picked the GPU, which
+/// sizes its batches by time and so does not use them.
+pub fn unused_threads_note(options: &EngineOptions, engine: &dyn Engine) -> Option<String> {
+    let t = options.threads?;
+    (engine.kind() == EngineKind::Gpu).then(|| {
+        format!("--threads {t} not used: auto picked the GPU, which sizes its batches by time")
+    })
+}
+
+/// Checks the GPU backend's environment (`WGPU_BACKEND`, see
+/// `gpu::adapter::check_env`); nothing to check in a build without it.
+///
+/// # Errors
+/// [`BackendError::Gpu`] for an unknown `WGPU_BACKEND` entry.
+pub fn check_gpu_env() -> Result<(), BackendError> {
+    #[cfg(feature = "gpu")]
+    crate::gpu::adapter::check_env()?;
+    Ok(())
+}
+
+/// The note for GPU tuning asked of `auto` when `auto` picked a CPU kernel,
+/// which does not use it.
+pub fn unused_gpu_options_note(options: &EngineOptions, engine: &dyn Engine) -> Option<String> {
+    let given: Vec<&str> = [
+        ("--gpu-batch-ms", options.batch_time.is_some()),
+        ("--workgroup-size", options.workgroup_size.is_some()),
+        (
+            "--nonces-per-invocation",
+            options.nonces_per_invocation.is_some(),
+        ),
+        ("--trusted-shader", options.trusted_shader),
+    ]
+    .into_iter()
+    .filter_map(|(flag, set)| set.then_some(flag))
+    .collect();
+    (!given.is_empty() && engine.kind() != EngineKind::Gpu).then(|| {
+        format!(
+            "{} not used: auto picked CPU backend {}",
+            given.join(", "),
+            engine.name()
+        )
+    })
+}
+
 /// Opens the engine for `choice`.
 ///
 /// # Errors
@@ -162,6 +213,7 @@ pub struct Opened {
 /// that matches none), or an engine start failure.
 pub fn open(choice: BackendChoice, options: &EngineOptions) -> Result<Opened, BackendError> {
     let kernel = match choice {
+        #[cfg(feature = "gpu")]
         BackendChoice::Gpu => {
             let engine = GpuEngine::open(&options.gpu_options())?;
             return Ok(Opened {
@@ -169,6 +221,8 @@ pub fn open(choice: BackendChoice, options: &EngineOptions) -> Result<Opened, Ba
                 note: None,
             });
         }
+        #[cfg(not(feature = "gpu"))]
+        BackendChoice::Gpu => return Err(BackendError::GpuNotBuilt),
         BackendChoice::Auto => return open_auto(options),
         BackendChoice::Cpu => CpuKernel::best(),
         BackendChoice::Kernel(kind) => CpuKernel::new(kind).ok_or_else(|| {
@@ -191,7 +245,23 @@ pub fn open(choice: BackendChoice, options: &EngineOptions) -> Result<Opened, Ba
     })
 }
 
+/// `auto` in a build without the GPU backend: the best CPU kernel (an
+/// `--adapter` asks for the GPU, which this build lacks).
+#[cfg(not(feature = "gpu"))]
+fn open_auto(options: &EngineOptions) -> Result<Opened, BackendError> {
+    if options.adapter.is_some() {
+        return Err(BackendError::GpuNotBuilt);
+    }
+    let cpu = CpuKernel::best();
+    cpu_with_note(
+        cpu,
+        options,
+        format!("built without the gpu feature: using CPU backend {cpu}"),
+    )
+}
+
 /// `auto`: the named or best hardware GPU adapter, else the best CPU kernel.
+#[cfg(feature = "gpu")]
 fn open_auto(options: &EngineOptions) -> Result<Opened, BackendError> {
     let gpu_options = options.gpu_options();
     if options.adapter.is_some() {
@@ -202,7 +272,7 @@ fn open_auto(options: &EngineOptions) -> Result<Opened, BackendError> {
             note: None,
         });
     }
-    adapter::check_env().map_err(BackendError::from)?;
+    check_gpu_env()?;
     let cpu = CpuKernel::best();
     let instance = adapter::instance();
     let adapters = adapter::enumerate(&instance);

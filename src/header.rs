@@ -1,4 +1,4 @@
-//! The 80-byte Bitcoin block header and the 32-byte hash type.
+//! The 80-byte Bitcoin block header (the hash type lives in [`crate::hash`]).
 //!
 //! Names follow rust-bitcoin (`Header`, `BlockHash`, `block_hash()`), so readers
 //! who know that crate can read this one. A header is hashed in *wire order*:
@@ -9,107 +9,11 @@
 use std::fmt;
 use std::str::FromStr;
 
+pub use crate::hash::BlockHash;
+pub use crate::hex::HexError;
+use crate::hex::decode_hex;
 use crate::pow::CompactTarget;
 use crate::sha256;
-
-/// Errors from parsing hex input (headers, hashes, targets).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum HexError {
-    /// The text has the wrong number of hex digits.
-    #[error("expected {expected} hex digits for {what}, got {got}")]
-    Length {
-        /// What was being parsed.
-        what: &'static str,
-        /// Digits expected.
-        expected: usize,
-        /// Digits found.
-        got: usize,
-    },
-    /// The text holds a character that is not a hex digit.
-    #[error("{what} has a non-hex character {found:?} at position {position}")]
-    Character {
-        /// What was being parsed.
-        what: &'static str,
-        /// The offending character.
-        found: char,
-        /// Its zero-based position.
-        position: usize,
-    },
-}
-
-/// Decodes exactly `N` bytes from `N * 2` hex digits.
-pub(crate) fn decode_hex<const N: usize>(what: &'static str, s: &str) -> Result<[u8; N], HexError> {
-    // One rule for every hex input (header, target, nBits): an optional `0x`.
-    let s = s.trim();
-    let s = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .unwrap_or(s);
-    if let Some((position, found)) = s.chars().enumerate().find(|(_, c)| !c.is_ascii_hexdigit()) {
-        return Err(HexError::Character {
-            what,
-            found,
-            position,
-        });
-    }
-    if s.len() != N * 2 {
-        return Err(HexError::Length {
-            what,
-            expected: N * 2,
-            got: s.len(),
-        });
-    }
-    let mut out = [0u8; N];
-    // All characters are ASCII hex digits and the length is right, so this cannot fail.
-    hex::decode_to_slice(s, &mut out).map_err(|_| HexError::Length {
-        what,
-        expected: N * 2,
-        got: s.len(),
-    })?;
-    Ok(out)
-}
-
-/// A double-SHA-256 hash of a block header, stored in the order SHA-256 emits it.
-///
-/// `Display` prints it byte-reversed, as block explorers do.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct BlockHash(pub [u8; 32]);
-
-impl BlockHash {
-    /// The all-zero hash (the genesis block's `prev_blockhash`).
-    pub const ALL_ZEROS: BlockHash = BlockHash([0; 32]);
-
-    /// Builds a hash from its display form (64 hex digits, byte-reversed).
-    ///
-    /// # Errors
-    /// [`HexError`] if the text is not 64 hex digits.
-    pub fn from_display_hex(s: &str) -> Result<Self, HexError> {
-        let mut bytes = decode_hex::<32>("block hash", s)?;
-        bytes.reverse();
-        Ok(BlockHash(bytes))
-    }
-
-    /// The bytes in internal (wire) order.
-    pub fn to_byte_array(self) -> [u8; 32] {
-        self.0
-    }
-}
-
-impl fmt::Display for BlockHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0.iter().rev() {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for BlockHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "BlockHash({self})")
-    }
-}
 
 /// An 80-byte Bitcoin block header.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]

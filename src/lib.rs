@@ -3,6 +3,9 @@
 //! The crate measures a SHA-256d nonce search on every backend a machine has
 //! and turns hashes per joule into money. Its layers:
 //!
+//! - leaves under everything: [`hex`] (hex text), [`hash`] (the hash type) and
+//!   [`platform`] (CPU model and features, no GPU needed);
+//! - [`units`] and [`hardware`]: unit newtypes and the one cited table of GPU and ASIC figures;
 //! - [`header`] and [`pow`]: block headers, hashes and targets (rust-bitcoin's names);
 //! - [`sha256`]: SHA-256d kernels (one file per backend) and the run-time dispatcher;
 //! - [`search`]: jobs, hits, cancellation and the backend-neutral [`search::Engine`];
@@ -34,9 +37,15 @@ pub mod backend;
 pub mod bench;
 pub mod economics;
 pub mod energy;
+#[cfg(feature = "gpu")]
 pub mod gpu;
+pub mod hardware;
+pub mod hash;
 pub mod header;
+pub mod hex;
+pub mod platform;
 pub mod pow;
 pub mod report;
 pub mod search;
 pub mod sha256;
+pub mod units;

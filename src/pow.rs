@@ -8,7 +8,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::header::{BlockHash, HexError, decode_hex};
+use crate::hash::BlockHash;
+use crate::hex::{HexError, decode_hex};
 
 /// Errors from building a [`Target`].
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

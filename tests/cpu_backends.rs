@@ -78,7 +78,7 @@ fn scan(kernel: CpuKernel, pre: &NoncePrecomp, start: u32, count: u32) -> Vec<u3
 
 /// Checks one window: the kernel's candidates equal the scalar kernel's and the oracle's.
 fn check_window(kernel: CpuKernel, header: &Header, target: &Target, start: u32, count: u32) {
-    let pre = NoncePrecomp::new(header, target);
+    let pre = NoncePrecomp::new(&header.to_bytes(), target.top_word());
     let got = scan(kernel, &pre, start, count);
     let scalar = scan(CpuKernel::scalar(), &pre, start, count);
     let oracle = oracle_candidates(header, start, count, target.top_word());
@@ -137,7 +137,7 @@ fn real_headers_window_around_the_real_nonce() {
             let zeroed = header.with_nonce(0);
             let start = nonce.saturating_sub(97).min(u32::MAX - 200);
             check_window(kernel, &zeroed, &target, start, 201);
-            let pre = NoncePrecomp::new(&zeroed, &target);
+            let pre = NoncePrecomp::new(&zeroed.to_bytes(), target.top_word());
             let got = scan(kernel, &pre, start, 201);
             assert!(
                 got.contains(&nonce),
@@ -199,7 +199,7 @@ fn every_lane_tail_length() {
         for count in 0..=max {
             let start = 1_000_001 + 2 * count;
             // Every hash meets: the output is exactly the range.
-            let pre = NoncePrecomp::new(&header, &Target::MAX);
+            let pre = NoncePrecomp::new(&header.to_bytes(), Target::MAX.top_word());
             let got = scan(kernel, &pre, start, count);
             let all: Vec<u32> = (start..start + count).collect();
             assert_eq!(got, all, "{kernel}: count {count}");
@@ -215,7 +215,7 @@ fn window_ending_at_u32_max() {
     for kernel in kernels() {
         for count in [1u32, 15, 16, 17, 33, 100] {
             let start = u32::MAX - (count - 1);
-            let pre = NoncePrecomp::new(&header, &Target::MAX);
+            let pre = NoncePrecomp::new(&header.to_bytes(), Target::MAX.top_word());
             let got = scan(kernel, &pre, start, count);
             let all: Vec<u32> = (start..=u32::MAX).collect();
             assert_eq!(got, all, "{kernel}: count {count} must not wrap to nonce 0");
@@ -235,7 +235,7 @@ fn target_no_hash_meets() {
     let header = Rng(13).header();
     let zero = Target::from_le_bytes([0; 32]);
     for kernel in kernels() {
-        let pre = NoncePrecomp::new(&header, &zero);
+        let pre = NoncePrecomp::new(&header.to_bytes(), zero.top_word());
         let got = scan(kernel, &pre, 123_457, 20_000);
         let oracle = oracle_candidates(&header, 123_457, 20_000, 0);
         assert_eq!(got, oracle, "{kernel}");
@@ -272,7 +272,7 @@ fn several_hits_in_one_vector() {
     let target = Target::from_compact(regtest.bits).unwrap();
     for kernel in kernels() {
         check_window(kernel, regtest, &target, 5, 1_000);
-        let pre = NoncePrecomp::new(regtest, &target);
+        let pre = NoncePrecomp::new(&regtest.to_bytes(), target.top_word());
         let got: BTreeSet<u32> = scan(kernel, &pre, 0, 16).into_iter().collect();
         assert!(
             got.len() >= 2,

@@ -4,6 +4,7 @@
 //! Without an adapter each test prints `skipped: no GPU adapter (...)` and
 //! passes, unless `HASHWATT_REQUIRE_GPU=1` (CI), which turns that into a failure.
 //! Windows are small: lavapipe hashes a few million nonces per second.
+#![cfg(feature = "gpu")]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The WGSL kernel, checked with naga (wgpu's shader compiler) on any machine:
 //! it parses and validates, its uniform matches the host's `GpuParams` byte for
 //! byte, and its folded constants equal the values derived from FIPS 180-4.
+#![cfg(feature = "gpu")]
 
 use hashwatt::gpu::{ENTRY_POINT, GpuParams, SHADER};
 use hashwatt::sha256::{H0, K, scalar};

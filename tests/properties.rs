@@ -33,7 +33,7 @@ proptest! {
         let oracle = common::oracle_hash(&header);
         prop_assert_eq!(header.block_hash(), oracle);
         // The nonce path's H7 is the oracle's last 4 bytes, big-endian.
-        let pre = NoncePrecomp::new(&header.with_nonce(0), &Target::MAX);
+        let pre = NoncePrecomp::new(&header.with_nonce(0).to_bytes(), Target::MAX.top_word());
         let h7 = u32::from_be_bytes(oracle.0[28..32].try_into().unwrap());
         prop_assert_eq!(scalar::sha256d_h7(&pre, nonce), h7);
     }
@@ -48,7 +48,7 @@ proptest! {
         let mut le = [0xffu8; 32];
         le[28..].copy_from_slice(&top.to_le_bytes());
         let target = Target::from_le_bytes(le);
-        let pre = NoncePrecomp::new(&header, &target);
+        let pre = NoncePrecomp::new(&header.to_bytes(), target.top_word());
         let mut out = Vec::new();
         scalar::scan(&pre, start, count, &mut out);
         let expected: Vec<u32> = (0..count)

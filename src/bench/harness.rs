@@ -7,8 +7,10 @@ use super::{
     AsicReference, BenchResult, EnergyReport, IntervalHashrate, synthetic_header,
     unreachable_target,
 };
-use crate::energy::{Device, EnergyError, EnergySource, PowerMeter, Watts, Window};
+use crate::backend::BackendError;
+use crate::energy::{Device, EnergyError, EnergySource, MeterKind, PowerMeter, Window};
 use crate::search::{CancelToken, Engine, Job, SearchError};
+use crate::units::Watts;
 
 /// Errors from a bench run.
 #[derive(Debug, thiserror::Error)]
@@ -17,9 +19,49 @@ pub enum BenchError {
     /// The engine failed.
     #[error(transparent)]
     Search(#[from] SearchError),
-    /// The meter failed.
+    /// The meter failed, or the meter asked for cannot measure a device.
     #[error(transparent)]
     Energy(#[from] EnergyError),
+    /// A backend of a [`Plan`](super::plan::Plan) could not be opened.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// A backend's run failed.
+    #[error("benchmarking backend {backend}")]
+    Run {
+        /// The backend.
+        backend: String,
+        /// What failed.
+        #[source]
+        source: Box<BenchError>,
+    },
+    /// A backend's cancel-latency probe failed.
+    #[error("measuring the cancel latency of {backend}")]
+    CancelProbe {
+        /// The backend.
+        backend: String,
+        /// What failed.
+        #[source]
+        source: SearchError,
+    },
+    /// A power-model figure given to a meter that does not read it.
+    #[error(
+        "{flag} sets the power model's figures, which --meter {meter} does not use \
+         (use --meter modeled, or auto)"
+    )]
+    PowerFigureIgnored {
+        /// The figure (`--cpu-watts`, `--gpu-watts`).
+        flag: &'static str,
+        /// The meter asked for.
+        meter: MeterKind,
+    },
+    /// A power-model figure for a kind of device no backend of the plan runs on.
+    #[error("{flag} is not used: no {kind} backend runs in this bench")]
+    PowerFigureUnused {
+        /// The figure (`--cpu-watts`, `--gpu-watts`).
+        flag: &'static str,
+        /// `CPU` or `GPU`.
+        kind: &'static str,
+    },
 }
 
 /// How long to run.
@@ -89,6 +131,17 @@ pub fn measure_idle(
     duration: Duration,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Option<Idle>, EnergyError> {
+    measure_idle_until(meter, duration, &CancelToken::new(), progress)
+}
+
+/// [`measure_idle`] that also stops early (keeping the part measured) when
+/// `cancel` fires.
+pub(crate) fn measure_idle_until(
+    meter: &mut dyn PowerMeter,
+    duration: Duration,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Option<Idle>, EnergyError> {
     if let Some(watts) = meter.idle_power() {
         return Ok(Some(Idle {
             watts,
@@ -109,7 +162,7 @@ pub fn measure_idle(
             total: duration,
             hashrate: 0.0,
         });
-        if done >= duration {
+        if done >= duration || cancel.is_cancelled() {
             break;
         }
         std::thread::sleep((duration - done).min(Duration::from_millis(250)));
@@ -133,8 +186,9 @@ fn hash_until(
     engine: &dyn Engine,
     header: &mut crate::header::Header,
     deadline: Instant,
+    cancel: &CancelToken,
 ) -> Result<u64, SearchError> {
-    let token = CancelToken::with_deadline(deadline);
+    let token = cancel.child_with_deadline(deadline);
     let target = unreachable_target();
     let mut hashes = 0;
     loop {
@@ -147,10 +201,13 @@ fn hash_until(
     }
 }
 
-/// Runs `engine` for `total` in equal intervals; returns (hashes, per-interval rates, elapsed).
+/// Runs `engine` for `total` in equal intervals (fewer when `cancel` fires);
+/// returns (hashes, per-interval rates, elapsed).
+#[allow(clippy::too_many_arguments)]
 fn run_phase<'m>(
     engine: &dyn Engine,
     header: &mut crate::header::Header,
+    cancel: &CancelToken,
     phase: Phase,
     total: Duration,
     interval: Duration,
@@ -166,7 +223,7 @@ fn run_phase<'m>(
     let mut rates = Vec::with_capacity(n as usize);
     let mut slice_start = started;
     for i in 1..=n {
-        let h = hash_until(engine, header, started + slice * i)?;
+        let h = hash_until(engine, header, started + slice * i, cancel)?;
         let now = Instant::now();
         let rate = h as f64 / (now - slice_start).as_secs_f64().max(1e-9);
         slice_start = now;
@@ -181,6 +238,9 @@ fn run_phase<'m>(
             total,
             hashrate: rate,
         });
+        if cancel.is_cancelled() {
+            break;
+        }
     }
     Ok((hashes, rates, started.elapsed()))
 }
@@ -194,9 +254,31 @@ fn run_phase<'m>(
 pub fn run_backend(
     engine: &dyn Engine,
     device: &Device,
+    meter: Option<&mut (dyn PowerMeter + '_)>,
+    idle: Option<&Idle>,
+    config: &BenchConfig,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<BenchResult, BenchError> {
+    run_backend_until(
+        engine,
+        device,
+        meter,
+        idle,
+        config,
+        &CancelToken::new(),
+        progress,
+    )
+}
+
+/// [`run_backend`] that stops early when `cancel` fires: the window then
+/// ends at the slice in progress, and the result covers the part measured.
+pub(crate) fn run_backend_until(
+    engine: &dyn Engine,
+    device: &Device,
     mut meter: Option<&mut (dyn PowerMeter + '_)>,
     idle: Option<&Idle>,
     config: &BenchConfig,
+    cancel: &CancelToken,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<BenchResult, BenchError> {
     let mut header = synthetic_header();
@@ -204,6 +286,7 @@ pub fn run_backend(
         run_phase(
             engine,
             &mut header,
+            cancel,
             Phase::Warmup,
             config.warmup,
             config.interval,
@@ -217,6 +300,7 @@ pub fn run_backend(
     let (hashes, rates, elapsed) = run_phase(
         engine,
         &mut header,
+        cancel,
         Phase::Measure,
         config.seconds,
         config.interval,
@@ -285,10 +369,9 @@ pub fn cancel_latency(engine: &dyn Engine, run_for: Duration) -> Result<Duration
         std::thread::sleep(run_for);
         let cancelled_at = Instant::now();
         token.cancel();
-        let (outcome, returned_at) = searcher.join().map_err(|_| SearchError::Backend {
-            backend: engine.name(),
-            reason: "the search thread panicked".into(),
-        })?;
+        let (outcome, returned_at) = searcher
+            .join()
+            .map_err(|_| SearchError::backend(engine.name(), "the search thread panicked"))?;
         outcome?;
         Ok(returned_at.saturating_duration_since(cancelled_at))
     })
@@ -329,37 +412,13 @@ pub fn cancel_latency_samples(
         .collect()
 }
 
-/// Runs `engine` on the synthetic job for `duration` without warmup or meter:
-/// hashrate only (the foundation's entry point, kept for its callers).
-///
-/// # Errors
-/// Any [`SearchError`] from the engine.
-pub fn run(engine: &dyn Engine, duration: Duration) -> Result<BenchResult, SearchError> {
-    let config = BenchConfig {
-        seconds: duration,
-        warmup: Duration::ZERO,
-        interval: Duration::from_secs(1),
-    };
-    let device = Device::Cpu {
-        model: engine.device(),
-        logical_cpus: 1,
-    };
-    run_backend(engine, &device, None, None, &config, &mut |_| {}).map_err(|e| match e {
-        BenchError::Search(e) => e,
-        // No meter, so no energy error can occur; map it anyway rather than panic.
-        BenchError::Energy(e) => SearchError::Backend {
-            backend: engine.name(),
-            reason: e.to_string(),
-        },
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::energy::{Joules, MockMeter};
+    use crate::energy::MockMeter;
     use crate::search::CpuEngine;
     use crate::sha256::CpuKernel;
+    use crate::units::Joules;
 
     #[test]
     fn efficiency_arithmetic() {

@@ -1,5 +1,8 @@
 //! The benchmark harness: hashes per second and per joule of each backend.
 //!
+//! [`Plan::run`] is "bench this machine" as one call (what `hashwatt bench`
+//! runs): backends, a meter per device, idle power, runs, the report.
+//!
 //! The job is synthetic (a fixed header, varied in its time field when the
 //! nonce space runs out or a new interval starts) with a target of 1, which no
 //! hash meets in practice, so the figure is pure search speed.
@@ -14,17 +17,20 @@
 //! [`PowerMeter`]: crate::energy::PowerMeter
 
 pub mod harness;
+pub mod machine;
+pub mod plan;
 
 use serde::{Deserialize, Serialize};
 
 use crate::header::Header;
 use crate::pow::Target;
-use crate::report::machine::Machine;
+pub use machine::Machine;
 
 pub use harness::{
     BenchConfig, BenchError, CANCEL_SAMPLES, Idle, Phase, Progress, cancel_latency,
-    cancel_latency_samples, measure_idle, run, run_backend,
+    cancel_latency_samples, measure_idle, run_backend,
 };
+pub use plan::{Event, Plan};
 
 /// The JSON schema name of a bench report. Version 1 is kept: fields are only
 /// added (with defaults when reading older reports), never renamed or removed.
@@ -41,20 +47,23 @@ pub struct AsicReference {
     pub source: String,
 }
 
-/// Antminer S21 XP efficiency: 270 TH/s at 3,645 W, 13.5 J/TH (±5 %, at the
-/// wall, 25 °C), 2024. Source: btcminermarketplace.com spec list and public
-/// miner tables, as collected in ECONOMICS-FACTS §3 (secondary).
-pub const S21_XP_JOULES_PER_TERAHASH: f64 = 13.5;
+/// Antminer S21 XP efficiency, 13.5 J/TH at the wall: the hardware table's
+/// [`S21_XP`](crate::hardware::S21_XP) row.
+pub const S21_XP_JOULES_PER_TERAHASH: f64 = crate::hardware::S21_XP.j_per_th;
 
 impl Default for AsicReference {
     fn default() -> Self {
+        let a = crate::hardware::S21_XP;
         AsicReference {
-            model: "Antminer S21 XP".into(),
-            joules_per_terahash: S21_XP_JOULES_PER_TERAHASH,
-            source:
-                "270 TH/s at 3,645 W, 13.5 J/TH at the wall (btcminermarketplace.com spec list, \
-                     2024; ECONOMICS-FACTS §3)"
-                    .into(),
+            model: a.name.into(),
+            joules_per_terahash: a.j_per_th,
+            source: format!(
+                "{} TH/s at {} W, {} J/TH at the wall ({}; docs/sources.md)",
+                a.th_per_s,
+                a.wall_watts.get(),
+                a.j_per_th,
+                a.source
+            ),
         }
     }
 }

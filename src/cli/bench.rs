@@ -5,20 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use hashwatt::backend::{self, BackendChoice, EngineOptions, Opened};
-use hashwatt::bench::{
-    self, AsicReference, BenchConfig, BenchReport, BenchSettings, Idle, IdleReport, Phase, Progress,
-};
-use hashwatt::energy::{self, Device, MeterKind, MeterOptions, PowerOverride, Selected, Watts};
-use hashwatt::report::{self, machine::Machine};
-use hashwatt::sha256::CpuKernel;
+use hashwatt::backend::{BackendChoice, EngineOptions};
+use hashwatt::bench::{BenchConfig, BenchReport, BenchSettings, Event, Phase, Plan, Progress};
+use hashwatt::energy::{self, MeterKind, MeterOptions, PowerOverride, Watts};
+use hashwatt::report;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-/// The least time the cancel-latency probe lets a search run before cancelling it.
-const CANCEL_PROBE: Duration = Duration::from_millis(20);
-/// The random extra run time of each probe: spans several GPU batches (4 ms
-/// by default, up to 20 ms commonly) and many CPU chunks.
-const CANCEL_SPREAD: Duration = Duration::from_millis(40);
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -120,6 +111,54 @@ fn bar(hidden: bool, prefix: String, total: Duration) -> ProgressBar {
     bar
 }
 
+/// Draws the plan's events as one bar per step.
+struct Bars {
+    hidden: bool,
+    bar: Option<ProgressBar>,
+    /// Where the step's measured window starts on its bar (after the warmup).
+    warmup: Duration,
+}
+
+impl Bars {
+    fn on(&mut self, event: &Event) {
+        match event {
+            Event::IdleStart { total, waits, .. } => {
+                self.warmup = Duration::ZERO;
+                self.bar = Some(bar(self.hidden || !waits, "idle".into(), *total));
+            }
+            Event::BackendStart {
+                backend,
+                warmup,
+                total,
+            } => {
+                self.warmup = *warmup;
+                self.bar = Some(bar(self.hidden, backend.clone(), *total));
+            }
+            Event::Progress(p) => {
+                if let Some(bar) = &self.bar {
+                    let offset = if p.phase == Phase::Measure {
+                        self.warmup
+                    } else {
+                        Duration::ZERO
+                    };
+                    show(bar, offset, p);
+                }
+            }
+            Event::CancelProbe => {
+                if let Some(bar) = &self.bar {
+                    bar.set_message("cancel latency");
+                }
+            }
+            Event::StepEnd => {
+                if let Some(bar) = self.bar.take() {
+                    bar.finish_and_clear();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 fn show(bar: &ProgressBar, offset: Duration, p: &Progress) {
     bar.set_position((offset + p.done.min(p.total)).as_millis() as u64);
     bar.set_message(match p.phase {
@@ -135,7 +174,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         warmup: seconds("warmup", args.warmup, true)?,
         interval: Duration::from_secs(1),
     };
-    let idle_duration = seconds("idle-seconds", args.idle_seconds, true)?;
+    let idle = seconds("idle-seconds", args.idle_seconds, true)?;
     let meter_options = MeterOptions {
         cpu_watts: args.cpu_watts,
         gpu_watts: args.gpu_watts,
@@ -143,195 +182,42 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         mock_idle_watts: watts("mock-idle-watts", args.mock_idle_watts)?,
         rapl_root: args.rapl_root.clone(),
     };
-    // The power-model figures are read only by the `auto` and `modeled` meters.
-    if !matches!(args.meter, MeterKind::Auto | MeterKind::Modeled) {
-        for (flag, given) in [
-            ("--cpu-watts", args.cpu_watts.is_some()),
-            ("--gpu-watts", args.gpu_watts.is_some()),
-        ] {
-            if given {
-                anyhow::bail!(
-                    "{flag} sets the power model's figures, which --meter {} does not use \
-                     (use --meter modeled, or auto)",
-                    args.meter
-                );
-            }
-        }
-    }
-    let choices: Vec<BackendChoice> = if args.backend == "all" {
-        hashwatt::gpu::adapter::check_env()?;
-        let mut all: Vec<BackendChoice> = CpuKernel::available()
-            .into_iter()
-            .map(|k| BackendChoice::Kernel(k.kind()))
-            .collect();
-        // An explicit --adapter or GPU flag asks for the GPU row: without an adapter,
-        // opening it fails and says why instead of dropping the flag.
-        if args.adapter.is_some()
-            || args.gpu.any()
-            || !hashwatt::gpu::adapter::adapters().is_empty()
-        {
-            all.push(BackendChoice::Gpu);
-        }
-        all
+    let backends = if args.backend == "all" {
+        hashwatt::backend::check_gpu_env()?;
+        // An explicit --adapter or GPU flag asks for the GPU row.
+        Plan::every_backend(args.adapter.is_some() || args.gpu.any())
     } else {
         let choice: BackendChoice = args.backend.parse().context("invalid --backend")?;
         super::check_backend_options(choice, args.threads, args.adapter.as_deref())?;
         args.gpu.check(choice)?;
         vec![choice]
     };
-    let mut options = EngineOptions {
+    let mut engine = EngineOptions {
         threads: args.threads.map(|t| t as usize),
         adapter: args.adapter.clone(),
         ..EngineOptions::default()
     };
-    args.gpu.apply(&mut options)?;
-    let machine = Machine::detect();
-    let mut notes: Vec<String> = Vec::new();
-
-    // Open every engine, and one meter per device they run on.
-    let mut engines: Vec<(Opened, usize)> = Vec::new();
-    let mut devices: Vec<(Device, Option<Selected>)> = Vec::new();
-    for choice in choices {
-        let opened = backend::open(choice, &options)?;
-        if let Some(note) = &opened.note {
-            notes.push(note.clone());
-        }
-        if choice == BackendChoice::Auto
-            && let Some(note) = super::unused_threads_note(args.threads, opened.engine.as_ref())
-        {
-            notes.push(note);
-        }
-        if choice == BackendChoice::Auto
-            && let Some(note) = args.gpu.unused_note(opened.engine.as_ref())
-        {
-            notes.push(note);
-        }
-        let device = Device::of(opened.engine.as_ref(), machine.logical_cpus);
-        let slot = match devices.iter().position(|(d, _)| *d == device) {
-            Some(i) => i,
-            None => {
-                let selected = match energy::open_meter(args.meter, &device, &meter_options) {
-                    Ok(selected) => Some(selected),
-                    // `auto` never fails the bench: without a sensor or a model
-                    // the report says there is no energy figure, and why.
-                    Err(err) if args.meter == MeterKind::Auto => {
-                        notes.push(format!("no energy figure for {device}: {err}"));
-                        None
-                    }
-                    Err(err) => return Err(err.into()),
-                };
-                if let Some(note) = selected.as_ref().and_then(|s| s.note.clone()) {
-                    notes.push(note);
-                }
-                devices.push((device, selected));
-                devices.len() - 1
-            }
-        };
-        engines.push((opened, slot));
-    }
-
-    for (flag, given, kind, runs) in [
-        (
-            "--cpu-watts",
-            args.cpu_watts.is_some(),
-            "CPU",
-            devices.iter().any(|(d, _)| matches!(d, Device::Cpu { .. })),
-        ),
-        (
-            "--gpu-watts",
-            args.gpu_watts.is_some(),
-            "GPU",
-            devices.iter().any(|(d, _)| matches!(d, Device::Gpu { .. })),
-        ),
-    ] {
-        if given && !runs {
-            anyhow::bail!("{flag} is not used: no {kind} backend runs in this bench");
-        }
-    }
-
-    let hidden = args.json || !std::io::stderr().is_terminal();
-
-    // Idle power first, while nothing runs.
-    let mut idles: Vec<Option<Idle>> = Vec::new();
-    let mut idle_reports = Vec::new();
-    for (device, selected) in &mut devices {
-        let idle = match selected {
-            Some(s) => {
-                // Models know their idle power: nothing to wait for, no bar.
-                let waits = s.meter.idle_power().is_none() && !idle_duration.is_zero();
-                let bar = bar(hidden || !waits, "idle".into(), idle_duration);
-                let idle = bench::measure_idle(s.meter.as_mut(), idle_duration, &mut |p| {
-                    show(&bar, Duration::ZERO, p)
-                })?;
-                bar.finish_and_clear();
-                idle
-            }
-            None => None,
-        };
-        if let Some(i) = &idle {
-            idle_reports.push(IdleReport {
-                device: device.to_string(),
-                watts: i.watts.0,
-                seconds: i.elapsed.as_secs_f64(),
-                source: i.source.to_string(),
-                measured: i.source.is_measured(),
-            });
-        }
-        idles.push(idle);
-    }
-
-    let mut results = Vec::new();
-    for (opened, slot) in &engines {
-        let engine = opened.engine.as_ref();
-        let (device, selected) = &mut devices[*slot];
-        let bar = bar(hidden, engine.name(), config.warmup + config.seconds);
-        let meter = selected.as_mut().map(|s| s.meter.as_mut());
-        let warmup = config.warmup;
-        let mut result = bench::run_backend(
-            engine,
-            device,
-            meter,
-            idles[*slot].as_ref(),
-            &config,
-            &mut |p| {
-                let offset = if p.phase == Phase::Measure {
-                    warmup
-                } else {
-                    Duration::ZERO
-                };
-                show(&bar, offset, p)
-            },
-        )
-        .with_context(|| format!("benchmarking backend {}", engine.name()))?;
-        bar.set_message("cancel latency");
-        let samples = bench::cancel_latency_samples(
-            engine,
-            bench::CANCEL_SAMPLES,
-            CANCEL_PROBE,
-            CANCEL_SPREAD,
-        )
-        .with_context(|| format!("measuring the cancel latency of {}", engine.name()))?;
-        let latency = bench::CancelLatency::of(&samples);
-        result.cancel_latency_ms = latency.as_ref().map(|l| l.p50_ms);
-        result.cancel_latency = latency;
-        result.device_memory_bytes = engine.device_memory_bytes();
-        bar.finish_and_clear();
-        results.push(result);
-    }
-
-    let report = BenchReport {
-        schema: bench::SCHEMA.into(),
-        machine,
-        settings: BenchSettings {
-            seconds: args.seconds,
-            warmup_seconds: args.warmup,
-            idle_seconds: args.idle_seconds,
-            meter: args.meter.to_string(),
-        },
-        idle: idle_reports,
-        results,
-        asic: AsicReference::default(),
-        notes,
+    args.gpu.apply(&mut engine)?;
+    let plan = Plan {
+        engine,
+        meter: args.meter,
+        meter_options,
+        config,
+        idle,
+        ..Plan::new(backends)
+    };
+    let mut bars = Bars {
+        hidden: args.json || !std::io::stderr().is_terminal(),
+        bar: None,
+        warmup: Duration::ZERO,
+    };
+    let mut report = plan.run(&mut |e| bars.on(e))?;
+    // The settings as given (the plan holds them as durations).
+    report.settings = BenchSettings {
+        seconds: args.seconds,
+        warmup_seconds: args.warmup,
+        idle_seconds: args.idle_seconds,
+        meter: args.meter.to_string(),
     };
     write_exports(args, &report)?;
 

@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-use hashwatt::gpu::adapter;
 use hashwatt::report::machine::Machine;
 use hashwatt::sha256::{CpuKernel, CpuKernelKind};
 
@@ -14,7 +13,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    adapter::check_env()?;
+    hashwatt::backend::check_gpu_env()?;
     let machine = Machine::detect();
     let kernels: Vec<&str> = CpuKernel::available()
         .into_iter()
@@ -72,7 +71,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             }
         }
         if machine.gpu_adapters.is_empty() {
-            writeln!(out, "GPU adapters: none ({})", adapter::no_adapter_reason())?;
+            writeln!(out, "GPU adapters: none ({})", no_adapter_reason())?;
         } else {
             writeln!(out, "GPU adapters (backend gpu, --adapter NAME|INDEX):")?;
             for a in &machine.gpu_adapters {
@@ -91,4 +90,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Why no adapter was found.
+fn no_adapter_reason() -> String {
+    #[cfg(feature = "gpu")]
+    return hashwatt::gpu::adapter::no_adapter_reason();
+    #[cfg(not(feature = "gpu"))]
+    "this hashwatt was built without the gpu feature".to_string()
 }

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use hashwatt::backend::{BackendChoice, EngineOptions};
-use hashwatt::search::Engine;
 
 /// `--gpu-batch-ms`, `--workgroup-size`, `--nonces-per-invocation`, `--trusted-shader`.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -75,17 +74,5 @@ impl GpuFlags {
             anyhow::bail!("{flag} applies to the GPU backend, not to --backend {choice}");
         }
         Ok(())
-    }
-
-    /// The note for GPU flags given to `auto` when `auto` picked a CPU kernel.
-    pub fn unused_note(&self, engine: &dyn Engine) -> Option<String> {
-        let given = self.given();
-        (!given.is_empty() && engine.name() != "gpu").then(|| {
-            format!(
-                "{} not used: auto picked CPU backend {}",
-                given.join(", "),
-                engine.name()
-            )
-        })
     }
 }

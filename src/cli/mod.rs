@@ -96,10 +96,11 @@ fn unused_threads_note(
     threads: Option<u32>,
     engine: &dyn hashwatt::search::Engine,
 ) -> Option<String> {
-    let t = threads?;
-    (engine.name() == "gpu").then(|| {
-        format!("--threads {t} not used: auto picked the GPU, which sizes its batches by time")
-    })
+    let options = hashwatt::backend::EngineOptions {
+        threads: threads.map(|t| t as usize),
+        ..Default::default()
+    };
+    hashwatt::backend::unused_threads_note(&options, engine)
 }
 
 /// `"1 thread"`, `"2 threads"`.

@@ -80,7 +80,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     args.gpu.apply(&mut options)?;
     let opened = backend::open(choice, &options)?;
     let unused = super::unused_threads_note(args.threads, opened.engine.as_ref());
-    let unused_gpu = args.gpu.unused_note(opened.engine.as_ref());
+    let unused_gpu = backend::unused_gpu_options_note(&options, opened.engine.as_ref());
     for note in opened.note.iter().chain(&unused).chain(&unused_gpu) {
         eprintln!("note: {note}");
     }

@@ -122,7 +122,7 @@ impl Precision {
     /// [`EconError::UnsupportedPrecision`] for FP8 on a GPU without FP8.
     pub fn peak_tflops(self, gpu: &GpuPreset) -> Result<f64> {
         match self {
-            Precision::Fp16 | Precision::Int4 => Ok(gpu.bf16_tflops),
+            Precision::Fp16 | Precision::Int4 => Ok(gpu.fp16_tflops),
             Precision::Fp8 => gpu
                 .fp8_tflops
                 .ok_or_else(|| EconError::UnsupportedPrecision {

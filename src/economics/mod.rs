@@ -68,7 +68,9 @@ pub mod scenario;
 pub mod sensitivity;
 pub mod session;
 pub mod site;
-pub mod units;
+
+/// The crate's unit types, defined once in [`crate::units`].
+pub use crate::units;
 
 pub use decision::{BreakEvens, Choice, Decision, Nets, evaluate};
 pub use error::{EconError, Result};

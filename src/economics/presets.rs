@@ -8,120 +8,69 @@
 
 use super::error::{EconError, Result};
 
-/// A GPU's spec-sheet numbers, as used by the roofline model.
+/// GPU and ASIC figures live in the crate's one hardware table.
+pub use crate::hardware::{ASICS, AsicSpec as AsicPreset, GPUS, GpuSpec as GpuPreset};
+
+/// What one GPU-hour rents for on demand.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct GpuPreset {
-    /// Preset key for `--gpu` (lower-case, dash-separated).
-    pub key: &'static str,
-    /// Display name.
-    pub name: &'static str,
-    /// Memory capacity in GB (10^9 bytes).
-    pub memory_gb: f64,
-    /// Peak memory bandwidth in TB/s.
-    pub bandwidth_tb_s: f64,
-    /// Dense BF16/FP16 tensor TFLOPS (half NVIDIA's "with sparsity" figure).
-    pub bf16_tflops: f64,
-    /// Dense FP8 tensor TFLOPS, `None` where the GPU has no FP8 (A100).
-    pub fp8_tflops: Option<f64>,
-    /// Maximum board power in watts (TDP / TGP).
-    pub max_power_w: f64,
-    /// On-demand rental price per GPU-hour, USD.
-    pub rental_usd_per_hour: f64,
-    /// Where the rental price comes from.
-    pub rental_source: &'static str,
-    /// Where the spec-sheet numbers come from.
+pub struct Rental {
+    /// Key of the GPU in [`GPUS`].
+    pub gpu: &'static str,
+    /// On-demand price per GPU-hour, USD.
+    pub usd_per_hour: f64,
+    /// Where the price comes from, and when it was read.
     pub source: &'static str,
 }
 
-/// The GPU presets. Spec figures: ECONOMICS-FACTS §4; rental: §6.
-pub const GPUS: &[GpuPreset] = &[
-    GpuPreset {
-        key: "h100-sxm",
-        name: "NVIDIA H100 SXM",
-        memory_gb: 80.0,
-        bandwidth_tb_s: 3.35,
-        bf16_tflops: 989.0,
-        fp8_tflops: Some(1979.0),
-        max_power_w: 700.0,
-        rental_usd_per_hour: 2.69,
-        rental_source: "RunPod Community Cloud, read 2026-09-25 (runpod.io/pricing via silybench-data) S",
-        source: "NVIDIA H100 datasheet as reproduced by hpctech.co.jp and glennklockwood.com S",
+/// On-demand rental prices, one per GPU of [`GPUS`] (`docs/sources.md`,
+/// "Prices").
+pub const RENTALS: &[Rental] = &[
+    Rental {
+        gpu: "h100-sxm",
+        usd_per_hour: 2.69,
+        source: "RunPod Community Cloud, read 2026-09-25 (runpod.io/pricing via silybench-data)",
     },
-    GpuPreset {
-        key: "h100-pcie",
-        name: "NVIDIA H100 PCIe",
-        memory_gb: 80.0,
-        bandwidth_tb_s: 2.0,
-        bf16_tflops: 756.0,
-        fp8_tflops: Some(1513.0),
-        max_power_w: 350.0,
-        rental_usd_per_hour: 1.99,
-        rental_source: "RunPod Community Cloud, read 2026-09-25 S",
-        source: "NVIDIA H100 PCIe product brief PB-11133-001_v02, Nov 2022 P",
+    Rental {
+        gpu: "h100-pcie",
+        usd_per_hour: 1.99,
+        source: "RunPod Community Cloud, read 2026-09-25",
     },
-    GpuPreset {
-        key: "h200",
-        name: "NVIDIA H200 SXM",
-        memory_gb: 141.0,
-        bandwidth_tb_s: 4.8,
-        bf16_tflops: 989.0,
-        fp8_tflops: Some(1979.0),
-        max_power_w: 700.0,
-        rental_usd_per_hour: 3.59,
-        rental_source: "RunPod Community Cloud, read 2026-09-25 S",
-        source: "NVIDIA SC23 figures (13 Nov 2023) via lzwjava.github.io, geektopia.es S",
+    Rental {
+        gpu: "h200",
+        usd_per_hour: 3.59,
+        source: "RunPod Community Cloud, read 2026-09-25",
     },
-    GpuPreset {
-        key: "a100-80gb",
-        name: "NVIDIA A100 80GB SXM",
-        memory_gb: 80.0,
-        bandwidth_tb_s: 2.039,
-        bf16_tflops: 312.0,
-        fp8_tflops: None,
-        max_power_w: 400.0,
-        rental_usd_per_hour: 1.39,
-        rental_source: "RunPod Community Cloud (SXM), read 2026-09-25 S",
-        source: "NVIDIA A100 datasheet via glennklockwood.com, thundercompute.com S",
+    Rental {
+        gpu: "a100-80gb",
+        usd_per_hour: 1.39,
+        source: "RunPod Community Cloud (SXM), read 2026-09-25",
     },
-    GpuPreset {
-        key: "l40s",
-        name: "NVIDIA L40S",
-        memory_gb: 48.0,
-        bandwidth_tb_s: 0.864,
-        bf16_tflops: 362.0,
-        fp8_tflops: Some(733.0),
-        max_power_w: 350.0,
-        rental_usd_per_hour: 0.79,
-        rental_source: "RunPod Community Cloud, read 2026-09-25 S",
-        source: "NVIDIA L40S datasheet table (mullet.se, omegaco.ae) S",
+    Rental {
+        gpu: "l40s",
+        usd_per_hour: 0.79,
+        source: "RunPod Community Cloud, read 2026-09-25",
     },
-    GpuPreset {
-        key: "rtx-4090",
-        name: "NVIDIA GeForce RTX 4090",
-        memory_gb: 24.0,
-        bandwidth_tb_s: 1.008,
-        // FP16 with FP32 accumulate; 330 with FP16 accumulate.
-        bf16_tflops: 165.0,
-        // waredb.com figure; 660 is also quoted (unconfirmed, FACTS §4 ✖).
-        fp8_tflops: Some(330.0),
-        max_power_w: 450.0,
-        rental_usd_per_hour: 0.34,
-        rental_source: "RunPod Community Cloud, read 2026-09-25 S",
-        source: "waredb.com, techgoing.com S",
+    Rental {
+        gpu: "rtx-4090",
+        usd_per_hour: 0.34,
+        source: "RunPod Community Cloud, read 2026-09-25",
     },
-    GpuPreset {
-        key: "b200",
-        name: "NVIDIA B200 (HGX, 1 kW)",
-        memory_gb: 180.0,
-        bandwidth_tb_s: 8.0,
-        bf16_tflops: 2250.0,
-        fp8_tflops: Some(4500.0),
-        max_power_w: 1000.0,
-        rental_usd_per_hour: 5.98,
-        rental_source: "RunPod Community Cloud, read 2026-09-25 S",
-        source: "glennklockwood.com/garden/processors/B200; docs.vultr.com S",
+    Rental {
+        gpu: "b200",
+        usd_per_hour: 5.98,
+        source: "RunPod Community Cloud, read 2026-09-25",
+    },
+    Rental {
+        gpu: "mi300x",
+        usd_per_hour: 1.71,
+        source: "TensorWave on-demand, as listed by gpu.blog's MI300X marketplace page, 2025",
     },
 ];
+
+/// The rental price of a GPU of [`GPUS`], by its key.
+pub fn rental(gpu_key: &str) -> Option<&'static Rental> {
+    RENTALS.iter().find(|r| r.gpu == gpu_key)
+}
 
 /// A decoder-only transformer's shape (Llama family), from which parameter
 /// count and KV-cache size are derived.
@@ -207,75 +156,6 @@ pub const MODELS: &[ModelPreset] = &[
     },
 ];
 
-/// A Bitcoin ASIC miner's efficiency.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AsicPreset {
-    /// Preset key.
-    pub key: &'static str,
-    /// Display name.
-    pub name: &'static str,
-    /// Hash rate, TH/s.
-    pub th_per_s: f64,
-    /// Wall power, W.
-    pub watts: f64,
-    /// Efficiency, joules per terahash.
-    pub j_per_th: f64,
-    /// Source and date.
-    pub source: &'static str,
-}
-
-/// ASIC presets (ECONOMICS-FACTS §3; vendor pages not retrieved, all **S**).
-pub const ASICS: &[AsicPreset] = &[
-    AsicPreset {
-        key: "s21-xp",
-        name: "Antminer S21 XP",
-        th_per_s: 270.0,
-        watts: 3645.0,
-        j_per_th: 13.5,
-        source: "btcminermarketplace.com spec list, 2024 S",
-    },
-    AsicPreset {
-        key: "s21",
-        name: "Antminer S21",
-        th_per_s: 200.0,
-        watts: 3500.0,
-        j_per_th: 17.5,
-        source: "viabtc.com WDMS 2023 recap, Sep 2023 S",
-    },
-    AsicPreset {
-        key: "s21-pro",
-        name: "Antminer S21 Pro",
-        th_per_s: 234.0,
-        watts: 3510.0,
-        j_per_th: 15.0,
-        source: "reseller spec (Uminers), Jul 2024 S",
-    },
-    AsicPreset {
-        key: "s21-xp-hyd",
-        name: "Antminer S21 XP Hydro",
-        th_per_s: 473.0,
-        watts: 5676.0,
-        j_per_th: 12.0,
-        source: "public miner tables, 2024 S",
-    },
-    AsicPreset {
-        key: "s23-hyd",
-        name: "Antminer S23 Hydro",
-        th_per_s: 580.0,
-        watts: 5510.0,
-        j_per_th: 9.5,
-        source: "salmoncrypto.com (bitcoin.com), ships early 2026 S",
-    },
-    AsicPreset {
-        key: "m60s",
-        name: "Whatsminer M60S",
-        th_per_s: 182.0,
-        watts: 3185.0,
-        j_per_th: 17.5,
-        source: "CoinDesk reprint (tech4u.app), Oct 2023 S; watts D from 182 TH/s x 17.5 J/TH",
-    },
-];
-
 /// Network defaults: Luxor Hashrate Index roundup, 12 Jan 2026 (**P**,
 /// ECONOMICS-FACTS §2), the latest figures the project found.
 pub mod network {
@@ -310,11 +190,11 @@ pub mod power {
     /// Source of [`ELECTRICITY_USD_PER_KWH`].
     pub const ELECTRICITY_SOURCE: &str =
         "TeraWulf energy cost Q1 2025 (TheMinerMag via tekmono.com) S";
-    /// Idle draw as a fraction of max board power. **Assumption, not a
-    /// citation**: the project found no cited idle figure; measure yours with
+    /// Idle draw as a fraction of max board power: the hardware table's
+    /// estimate [`crate::hardware::GPU_IDLE_SHARE`]. Measure yours with
     /// `hashwatt bench` (its report's `joules − net_joules` is the idle
     /// baseline, which `econ --bench` uses when present).
-    pub const IDLE_FRACTION_OF_MAX: f64 = 0.10;
+    pub const IDLE_FRACTION_OF_MAX: f64 = crate::hardware::GPU_IDLE_SHARE;
 }
 
 /// Site-view reference figures (ECONOMICS-FACTS §7), shown next to the model.
@@ -385,13 +265,10 @@ fn normalize(name: &str) -> String {
 /// # Errors
 /// [`EconError::UnknownGpu`] listing the known keys.
 pub fn gpu(name: &str) -> Result<&'static GpuPreset> {
-    let n = normalize(name);
-    GPUS.iter()
-        .find(|g| g.key == n)
-        .ok_or_else(|| EconError::UnknownGpu {
-            name: name.to_owned(),
-            known: keys(GPUS, |g| g.key),
-        })
+    crate::hardware::gpu(name).ok_or_else(|| EconError::UnknownGpu {
+        name: name.to_owned(),
+        known: keys(GPUS, |g| g.key),
+    })
 }
 
 /// Looks up a model preset by key (case-insensitive).
@@ -411,8 +288,7 @@ pub fn model(name: &str) -> Result<&'static ModelPreset> {
 
 /// Looks up an ASIC preset by key (case-insensitive); `None` if unknown.
 pub fn asic(name: &str) -> Option<&'static AsicPreset> {
-    let n = normalize(name);
-    ASICS.iter().find(|a| a.key == n)
+    crate::hardware::asic(name)
 }
 
 #[cfg(test)]
@@ -436,10 +312,10 @@ mod tests {
     }
 
     #[test]
-    fn asic_efficiency_is_consistent() {
-        for a in ASICS {
-            let j = a.watts / a.th_per_s;
-            assert!((j / a.j_per_th - 1.0).abs() < 0.03, "{}: {j}", a.name);
+    fn every_gpu_has_a_rental_price() {
+        for g in GPUS {
+            let r = rental(g.key).unwrap_or_else(|| panic!("no rental for {}", g.key));
+            assert!(r.usd_per_hour > 0.0 && !r.source.is_empty());
         }
         assert!(asic("S21 XP").is_some());
         assert!(asic("s99").is_none());
@@ -454,6 +330,9 @@ mod tests {
         );
         let e = model("gpt-5").unwrap_err().to_string();
         assert!(e.contains("llama-3.1-8b"), "{e}");
-        assert_eq!(gpu("H100 SXM").map(|g| g.max_power_w).ok(), Some(700.0));
+        assert_eq!(
+            gpu("H100 SXM").map(|g| g.board_watts.get()).ok(),
+            Some(700.0)
+        );
     }
 }

@@ -365,8 +365,8 @@ impl Scenario {
                 electricity: UsdPerKwh(presets::power::ELECTRICITY_USD_PER_KWH),
                 pue: presets::power::PUE,
                 mining_watts,
-                inference_watts: Watts(gpu.max_power_w),
-                idle_watts: Watts(gpu.max_power_w * presets::power::IDLE_FRACTION_OF_MAX),
+                inference_watts: Watts(gpu.board_watts.get()),
+                idle_watts: Watts(gpu.idle_watts().get()),
                 idle_mode: IdleMode::On,
             },
             inference: InferenceValue::Tokens {
@@ -730,19 +730,22 @@ impl<'a> Resolver<'a> {
                 |f| f.power.mining_watts,
                 bench_watts,
                 Some((
-                    gpu.max_power_w,
+                    gpu.board_watts.get(),
                     preset_src("max board power (modeled: assumes mining at full power)"),
                 )),
             )
-            .unwrap_or(gpu.max_power_w);
+            .unwrap_or(gpu.board_watts.get());
         let inference_watts = self
             .pick(
                 "power.inference_watts",
                 |f| f.power.inference_watts,
                 None,
-                Some((gpu.max_power_w, preset_src("max board power (modeled)"))),
+                Some((
+                    gpu.board_watts.get(),
+                    preset_src("max board power (modeled)"),
+                )),
             )
-            .unwrap_or(gpu.max_power_w);
+            .unwrap_or(gpu.board_watts.get());
         let bench_idle = bench.and_then(|b| {
             b.idle_watts.map(|w| {
                 (
@@ -755,7 +758,7 @@ impl<'a> Resolver<'a> {
                 )
             })
         });
-        let idle_default = gpu.max_power_w * presets::power::IDLE_FRACTION_OF_MAX;
+        let idle_default = gpu.idle_watts().get();
         let idle_watts = self
             .pick(
                 "power.idle_watts",
@@ -796,11 +799,16 @@ impl<'a> Resolver<'a> {
         );
         let inference = match method {
             Method::Rental => {
+                let rental = presets::rental(gpu.key).ok_or(EconError::Missing {
+                    field: "inference.rental_usd_per_hour",
+                    hint: "no rental price is known for this GPU; set it in the scenario or with \
+                           --rental-usd-per-hour",
+                })?;
                 let r = self.num(
                     "inference.rental_usd_per_hour",
                     |f| f.inference.rental_usd_per_hour,
-                    gpu.rental_usd_per_hour,
-                    gpu.rental_source,
+                    rental.usd_per_hour,
+                    rental.source,
                 );
                 InferenceValue::Rental {
                     usd_per_hour: UsdPerHour(r),

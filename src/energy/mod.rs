@@ -16,6 +16,10 @@
 pub mod cpu_tdp;
 pub mod mock;
 pub mod modeled;
+#[cfg(feature = "nvml")]
+pub mod nvml;
+#[cfg(not(feature = "nvml"))]
+#[path = "nvml_not_built.rs"]
 pub mod nvml;
 pub mod rapl;
 
@@ -24,59 +28,13 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 pub use mock::MockMeter;
 pub use modeled::{ModeledMeter, PowerModel, PowerOverride};
 pub use nvml::NvmlMeter;
 pub use rapl::RaplMeter;
 
-/// Power in watts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Watts(pub f64);
-
-/// Energy in joules.
-#[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Joules(pub f64);
-
-impl Watts {
-    /// The energy drawn at this power for `duration`.
-    pub fn over(self, duration: Duration) -> Joules {
-        Joules(self.0 * duration.as_secs_f64())
-    }
-}
-
-impl Joules {
-    /// The average power of this energy spread over `duration` (`None` for an empty window).
-    pub fn per(self, duration: Duration) -> Option<Watts> {
-        let s = duration.as_secs_f64();
-        (s > 0.0).then(|| Watts(self.0 / s))
-    }
-
-    /// From microjoules (RAPL's unit).
-    pub fn from_micro(uj: u64) -> Joules {
-        Joules(uj as f64 * 1e-6)
-    }
-
-    /// From millijoules (NVML's unit).
-    pub fn from_milli(mj: u64) -> Joules {
-        Joules(mj as f64 * 1e-3)
-    }
-}
-
-impl fmt::Display for Watts {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:.2} W", self.0)
-    }
-}
-
-impl fmt::Display for Joules {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:.3} J", self.0)
-    }
-}
+/// The crate's energy units, defined once in [`crate::units`].
+pub use crate::units::{Joules, Watts};
 
 /// Where an energy figure comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -293,10 +251,10 @@ pub enum Device {
 }
 
 impl Device {
-    /// The device an engine runs on: the `gpu` backend runs on the GPU named by
-    /// [`crate::search::Engine::device`], every other backend on the CPU.
+    /// The device an engine runs on: a GPU engine ([`crate::search::EngineKind::Gpu`])
+    /// on the GPU named by [`crate::search::Engine::device`], every other on the CPU.
     pub fn of(engine: &dyn crate::search::Engine, logical_cpus: usize) -> Device {
-        if engine.name() == "gpu" {
+        if engine.kind() == crate::search::EngineKind::Gpu {
             Device::Gpu {
                 adapter: engine.device(),
                 pci_bus_id: engine.pci_bus_id(),
@@ -469,18 +427,6 @@ fn fall_back(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn units_convert() {
-        assert_eq!(Watts(250.0).over(Duration::from_secs(4)), Joules(1000.0));
-        assert_eq!(
-            Joules(1000.0).per(Duration::from_millis(2500)),
-            Some(Watts(400.0))
-        );
-        assert_eq!(Joules(1.0).per(Duration::ZERO), None);
-        assert_eq!(Joules::from_micro(2_500_000), Joules(2.5));
-        assert_eq!(Joules::from_milli(1_500), Joules(1.5));
-    }
 
     #[test]
     fn source_labels_say_measured_or_modeled() {

@@ -31,91 +31,35 @@ pub struct PowerModel {
     pub source: &'static str,
 }
 
-/// GPU idle power as a share of board power, an estimate: spec sheets give no
-/// idle figure. Basis: `nvidia-smi` readings of idle H200 boards (700 W),
-/// 73.65 W average (conservemode.com RunPod case study) and 80.3 W
-/// (api.serialalice.pt), i.e. 10.5–11.5 % (both secondary sources).
-pub const GPU_IDLE_SHARE: f64 = 0.10;
+/// GPU idle power as a share of board power (an estimate), from the hardware table.
+pub use crate::hardware::GPU_IDLE_SHARE;
 
 /// CPU package idle power as a share of TDP, an estimate: AnandTech measured
 /// ~65 W package idle on EPYC Rome (EPYC 7742, 225 W TDP: 29 %) and ~100 W on
 /// Milan (75F3, 280 W: 36 %), "AMD EPYC Milan review", page 5 (anandtech.com/show/16529).
 pub const CPU_IDLE_SHARE: f64 = 0.30;
 
-const fn gpu(
-    name: &'static str,
-    matches: &'static [&'static str],
-    excludes: &'static [&'static str],
-    max: f64,
-    source: &'static str,
-) -> PowerModel {
-    PowerModel {
-        name,
-        matches,
-        excludes,
-        max: Watts(max),
-        idle: Watts(max * GPU_IDLE_SHARE),
-        per_logical_cpu: false,
-        source,
+impl PowerModel {
+    /// The model of a GPU in the hardware table: board power at full load,
+    /// [`GPU_IDLE_SHARE`] of it at idle.
+    pub fn of_gpu(g: &crate::hardware::GpuSpec) -> PowerModel {
+        PowerModel {
+            name: g.name,
+            matches: g.adapter_matches,
+            excludes: g.adapter_excludes,
+            max: g.board_watts,
+            idle: g.idle_watts(),
+            per_logical_cpu: false,
+            source: g.source,
+        }
     }
 }
 
-/// The devices the model knows. Max power: ECONOMICS-FACTS §4 (NVIDIA
-/// datasheets as reproduced by the sources named); idle: [`GPU_IDLE_SHARE`]
-/// and [`CPU_IDLE_SHARE`].
-pub const MODELS: &[PowerModel] = &[
-    gpu(
-        "NVIDIA H200",
-        &["h200"],
-        &[],
-        700.0,
-        "H200 SXM max 700 W (NVIDIA SC23 figures via geektopia.es)",
-    ),
-    gpu(
-        "NVIDIA H100 PCIe",
-        &["h100", "pcie"],
-        &[],
-        350.0,
-        "H100 PCIe max 350 W (NVIDIA product brief PB-11133-001_v02, Nov 2022)",
-    ),
-    gpu(
-        "NVIDIA H100 SXM",
-        &["h100"],
-        &["pcie", "nvl"],
-        700.0,
-        "H100 SXM max 700 W (NVIDIA H100 datasheet via glennklockwood.com)",
-    ),
-    gpu(
-        "NVIDIA A100 SXM",
-        &["a100"],
-        &["pcie"],
-        400.0,
-        "A100 80GB SXM max 400 W (NVIDIA A100 datasheet via glennklockwood.com)",
-    ),
-    gpu(
-        "NVIDIA L40S",
-        &["l40s"],
-        &[],
-        350.0,
-        "L40S max 350 W (NVIDIA L40S datasheet table via mullet.se)",
-    ),
-    gpu(
-        "NVIDIA GeForce RTX 4090",
-        &["4090"],
-        &[],
-        450.0,
-        "RTX 4090 TGP 450 W (waredb.com, techgoing.com)",
-    ),
-];
-
 impl PowerModel {
-    /// The table entry for a device name, if any.
-    pub fn lookup(device_name: &str) -> Option<&'static PowerModel> {
-        let name = device_name.to_lowercase();
-        MODELS.iter().find(|m| {
-            m.matches.iter().all(|s| name.contains(s))
-                && !m.excludes.iter().any(|s| name.contains(s))
-        })
+    /// The model for a GPU adapter name, if any, from the hardware table
+    /// ([`crate::hardware::GPUS`]); CPUs use [`super::cpu_tdp`].
+    pub fn lookup(device_name: &str) -> Option<PowerModel> {
+        crate::hardware::gpu_for_adapter(device_name).map(PowerModel::of_gpu)
     }
 }
 
@@ -315,10 +259,11 @@ mod tests {
         let cases = [
             ("NVIDIA H100 80GB HBM3", "NVIDIA H100 SXM", 700.0),
             ("NVIDIA H100 PCIe", "NVIDIA H100 PCIe", 350.0),
-            ("NVIDIA H200", "NVIDIA H200", 700.0),
-            ("NVIDIA A100-SXM4-80GB", "NVIDIA A100 SXM", 400.0),
+            ("NVIDIA H200", "NVIDIA H200 SXM", 700.0),
+            ("NVIDIA A100-SXM4-80GB", "NVIDIA A100 80GB SXM", 400.0),
             ("NVIDIA L40S", "NVIDIA L40S", 350.0),
             ("NVIDIA GeForce RTX 4090", "NVIDIA GeForce RTX 4090", 450.0),
+            ("AMD Instinct MI300X", "AMD Instinct MI300X", 750.0),
         ];
         for (adapter, name, max) in cases {
             let m = PowerModel::lookup(adapter).unwrap();

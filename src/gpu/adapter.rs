@@ -10,27 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::GpuError;
 
-/// One adapter as `hashwatt devices` and bench reports show it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GpuAdapterInfo {
-    /// Position in the enumeration (what `--adapter INDEX` takes).
-    pub index: usize,
-    /// Adapter name, e.g. `NVIDIA H100 80GB HBM3` or `llvmpipe (LLVM 15.0.6, 256 bits)`.
-    pub name: String,
-    /// Graphics API: `vulkan`, `metal`, `dx12` or `gl`.
-    pub backend: String,
-    /// `DiscreteGpu`, `IntegratedGpu`, `VirtualGpu`, `Cpu` or `Other`.
-    pub device_type: String,
-    /// Driver name.
-    pub driver: String,
-    /// Driver version and details.
-    pub driver_info: String,
-    /// PCI vendor id (0x10de NVIDIA, 0x1002 AMD, 0x8086 Intel, 0x10005 Mesa).
-    pub vendor: u32,
-    /// Whether this is a software rasteriser (lavapipe, llvmpipe, WARP,
-    /// SwiftShader): slower than hashwatt's CPU backends, so `auto` skips it.
-    pub software: bool,
-}
+pub use crate::platform::GpuAdapterInfo;
 
 impl GpuAdapterInfo {
     /// Describes `info` found at `index`.

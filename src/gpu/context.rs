@@ -424,7 +424,7 @@ mod tests {
     fn params_match_the_full_message_schedule() {
         use crate::bench::{synthetic_header, unreachable_target};
         let header = synthetic_header().with_nonce(0x1234_5678);
-        let pre = NoncePrecomp::new(&header, &unreachable_target());
+        let pre = NoncePrecomp::new(&header.to_bytes(), unreachable_target().top_word());
         let p = GpuParams::new(&pre);
         assert_eq!(size_of::<GpuParams>() % 16, 0);
         // The second block's full schedule, straight from FIPS 180-4.

@@ -32,8 +32,10 @@ use super::adapter::{self, Tuning};
 use super::context::{GpuContext, GpuParams, MAX_BATCH, Pending, SLOTS};
 use super::{GpuError, GpuOptions};
 use crate::search::CpuEngine;
-use crate::search::{CancelToken, Engine, Hit, Job, SearchError, SearchOutcome, SearchStats};
-use crate::sha256::{CpuKernel, NoncePrecomp};
+use crate::search::{
+    CancelToken, Engine, EngineKind, Hit, Job, SearchError, SearchOutcome, SearchStats,
+};
+use crate::sha256::CpuKernel;
 
 /// The allocator's block sizes: the engine's buffers take about 1 MiB at the
 /// default hit capacity (two slots of a 160-byte uniform, a 256 KiB hit
@@ -239,7 +241,7 @@ impl GpuEngine {
         let started = Instant::now();
         let ctx = self.ctx.lock().map_err(|_| GpuError::Poisoned)?;
         self.check_lost()?;
-        let pre = NoncePrecomp::new(&job.header, &job.target);
+        let pre = job.precomp();
         let per_group = ctx.tuning().nonces_per_workgroup();
 
         let mut search = Search {
@@ -389,6 +391,10 @@ impl Search<'_> {
 impl Engine for GpuEngine {
     fn name(&self) -> String {
         "gpu".to_string()
+    }
+
+    fn kind(&self) -> EngineKind {
+        EngineKind::Gpu
     }
 
     fn threads(&self) -> usize {

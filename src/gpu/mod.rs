@@ -204,9 +204,31 @@ impl GpuOptions {
 
 impl From<GpuError> for crate::search::SearchError {
     fn from(e: GpuError) -> Self {
-        crate::search::SearchError::Backend {
-            backend: "gpu".into(),
-            reason: e.to_string(),
-        }
+        crate::search::SearchError::backend("gpu", e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::SearchError;
+
+    #[test]
+    fn search_errors_keep_the_typed_gpu_error() {
+        let err = SearchError::from(GpuError::DeviceLost {
+            reason: "unplugged".into(),
+        });
+        assert!(matches!(
+            err.backend_error::<GpuError>(),
+            Some(GpuError::DeviceLost { reason }) if reason == "unplugged"
+        ));
+        assert_eq!(err.to_string(), "gpu backend failed");
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("GPU device lost: unplugged"));
+        assert!(
+            SearchError::EmptyRange
+                .backend_error::<GpuError>()
+                .is_none()
+        );
     }
 }

@@ -10,6 +10,7 @@ pub mod csv;
 pub mod json;
 pub mod machine;
 pub mod markdown;
+#[cfg(feature = "plot")]
 pub mod plot;
 
 /// A figure for text outputs: `-` when absent, else `value` with `digits` significant digits.

@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::{CancelToken, Engine, Hit, Job, SearchError, SearchOutcome, SearchStats};
-use crate::sha256::{CpuKernel, NoncePrecomp};
+use super::{CancelToken, Engine, EngineKind, Hit, Job, SearchError, SearchOutcome, SearchStats};
+use crate::sha256::CpuKernel;
 
 /// Nonces per work item. Cancellation is checked between items, so this bounds
 /// the time to stop (about 7 ms on one scalar core, under 1 ms with a SIMD
@@ -32,8 +32,7 @@ impl CpuEngine {
     /// # Errors
     /// [`SearchError::ThreadPool`] if the threads cannot be started.
     pub fn new(kernel: CpuKernel, threads: Option<usize>) -> Result<Self, SearchError> {
-        let threads =
-            threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let threads = threads.unwrap_or_else(crate::platform::logical_cpus);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("hashwatt-cpu-{i}"))
@@ -56,18 +55,22 @@ impl Engine for CpuEngine {
         self.kernel.name().to_string()
     }
 
+    fn kind(&self) -> EngineKind {
+        EngineKind::Cpu
+    }
+
     fn threads(&self) -> usize {
         self.pool.current_num_threads()
     }
 
     fn device(&self) -> String {
-        crate::report::machine::Machine::detect().cpu
+        crate::platform::cpu_model()
     }
 
     fn search(&self, job: &Job, cancel: &CancelToken) -> Result<SearchOutcome, SearchError> {
         let end = job.end()?;
         let started = Instant::now();
-        let pre = NoncePrecomp::new(&job.header, &job.target);
+        let pre = job.precomp();
         let chunks = (end - u64::from(job.start)).div_ceil(u64::from(CHUNK));
         let hashes = AtomicU64::new(0);
         let kernel = self.kernel;

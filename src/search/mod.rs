@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::header::{BlockHash, Header};
 use crate::pow::Target;
+use crate::sha256::NoncePrecomp;
 
 pub use cpu::CpuEngine;
 
@@ -43,13 +44,40 @@ pub enum SearchError {
         reason: String,
     },
     /// A backend-specific failure (GPU device lost, mapping failed, ...).
-    #[error("{backend} backend failed: {reason}")]
+    ///
+    /// `source` keeps the backend's own typed error (for the GPU,
+    /// `gpu::GpuError`): match on it with [`SearchError::backend_error`].
+    #[error("{backend} backend failed")]
     Backend {
         /// Backend name.
         backend: String,
-        /// What went wrong.
-        reason: String,
+        /// The backend's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
+}
+
+impl SearchError {
+    /// A [`SearchError::Backend`] wrapping a backend's error (or a message).
+    pub fn backend(
+        backend: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        SearchError::Backend {
+            backend: backend.into(),
+            source: source.into(),
+        }
+    }
+
+    /// The backend's typed error, if this is a [`SearchError::Backend`] whose
+    /// source is an `E`: e.g. `err.backend_error::<GpuError>()` to tell a lost
+    /// device from other failures.
+    pub fn backend_error<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        match self {
+            SearchError::Backend { source, .. } => source.downcast_ref::<E>(),
+            _ => None,
+        }
+    }
 }
 
 /// A search job: nonces `start .. start + count` of `header` against `target`.
@@ -110,6 +138,12 @@ impl Job {
             });
         }
         Ok(end)
+    }
+
+    /// The kernels' per-job precomputation: the header's wire bytes and the
+    /// target's top word, the only things a nonce kernel reads.
+    pub(crate) fn precomp(&self) -> NoncePrecomp {
+        NoncePrecomp::new(&self.header.to_bytes(), self.target.top_word())
     }
 
     /// Re-checks a candidate nonce on the scalar path: `Some(hit)` if it really meets the target.
@@ -201,10 +235,24 @@ impl CancelToken {
     }
 }
 
+/// What kind of processor an engine runs on: the one way to tell a GPU engine
+/// from a CPU one (energy meters, notes), instead of comparing names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EngineKind {
+    /// CPU cores (any CPU kernel).
+    Cpu,
+    /// A GPU adapter.
+    Gpu,
+}
+
 /// A nonce-search backend.
 pub trait Engine: Send + Sync {
     /// The stable backend name (`scalar`, `avx2`, `gpu`, ...).
     fn name(&self) -> String;
+
+    /// Whether it runs on CPU cores or a GPU.
+    fn kind(&self) -> EngineKind;
 
     /// Worker threads used (1 for a GPU engine).
     fn threads(&self) -> usize;

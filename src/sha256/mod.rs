@@ -49,10 +49,9 @@ mod x86_sha;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
-use crate::header::Header;
-use crate::pow::Target;
+pub use crate::platform::CpuFeatures;
+use std::time::{Duration, Instant};
 
 /// SHA-256 round constants (FIPS 180-4, section 4.2.2).
 pub const K: [u32; 64] = [
@@ -135,9 +134,11 @@ pub struct NoncePrecomp {
 }
 
 impl NoncePrecomp {
-    /// Precomputes the nonce-independent work for `header` and `target`.
-    pub fn new(header: &Header, target: &Target) -> Self {
-        let bytes = header.to_bytes();
+    /// Precomputes the nonce-independent work for an 80-byte header in wire
+    /// order (its nonce bytes 76..80 are ignored) and the target's top 32 bits
+    /// (`Target::top_word`): bytes and words, as `sha2::compress256` takes.
+    pub fn new(header: &[u8; 80], target_top: u32) -> Self {
+        let bytes = header;
         let word =
             |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
         let mut block1 = [0u32; 16];
@@ -170,7 +171,7 @@ impl NoncePrecomp {
             w17,
             w18_base: scalar::sigma1(w16).wrapping_add(w[2]),
             w19_base: scalar::sigma1(w17).wrapping_add(scalar::sigma0(BLOCK2_PAD[0])),
-            target_top: target.top_word(),
+            target_top,
             pad: [0; 3],
         }
     }
@@ -180,64 +181,6 @@ impl NoncePrecomp {
 /// (as `u64`, at most `2^32`) whose hash's top 32 bits are at most
 /// `pre.target_top`, in increasing order.
 pub type NonceKernel = fn(pre: &NoncePrecomp, start: u32, count: u32, out: &mut Vec<u32>);
-
-/// CPU features this process can use, detected at run time.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct CpuFeatures {
-    /// x86 AVX2.
-    pub avx2: bool,
-    /// x86 AVX-512 Foundation + VL.
-    pub avx512: bool,
-    /// x86 SHA extensions (SHA-NI).
-    pub sha_ni: bool,
-    /// AArch64 Advanced SIMD.
-    pub neon: bool,
-    /// AArch64 SHA-256 instructions (ARMv8 crypto extension).
-    pub arm_sha2: bool,
-}
-
-impl CpuFeatures {
-    /// The features of the running CPU, detected once per process.
-    pub fn get() -> Self {
-        static FEATURES: OnceLock<CpuFeatures> = OnceLock::new();
-        *FEATURES.get_or_init(CpuFeatures::detect)
-    }
-
-    /// Detects the features of the running CPU.
-    pub fn detect() -> Self {
-        #[allow(unused_mut)]
-        let mut f = CpuFeatures::default();
-        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        {
-            f.avx2 = std::is_x86_feature_detected!("avx2");
-            f.avx512 = std::is_x86_feature_detected!("avx512f")
-                && std::is_x86_feature_detected!("avx512vl");
-            f.sha_ni = std::is_x86_feature_detected!("sha")
-                && std::is_x86_feature_detected!("sse4.1")
-                && std::is_x86_feature_detected!("ssse3");
-        }
-        #[cfg(target_arch = "aarch64")]
-        {
-            f.neon = std::arch::is_aarch64_feature_detected!("neon");
-            f.arm_sha2 = std::arch::is_aarch64_feature_detected!("sha2");
-        }
-        f
-    }
-
-    /// Names of the features found, for display.
-    pub fn names(&self) -> Vec<&'static str> {
-        [
-            (self.avx512, "avx512"),
-            (self.avx2, "avx2"),
-            (self.sha_ni, "sha-ni"),
-            (self.neon, "neon"),
-            (self.arm_sha2, "arm-sha2"),
-        ]
-        .into_iter()
-        .filter_map(|(on, name)| on.then_some(name))
-        .collect()
-    }
-}
 
 /// The CPU kernels this crate has, runnable or not on this CPU.
 ///
@@ -526,8 +469,7 @@ impl Calibration {
     pub fn measure() -> Self {
         let kernels = CpuKernel::available();
         // A job whose target no hash meets: pure search speed.
-        let header = Header::from_bytes(&[0x5a; Header::SIZE]);
-        let pre = NoncePrecomp::new(&header, &Target::from_le_bytes([0; 32]));
+        let pre = NoncePrecomp::new(&[0x5a; 80], 0);
         let mut best_rate = vec![0.0f64; kernels.len()];
         let mut out = Vec::new();
         let mut start = 0u32;

@@ -1,16 +1,23 @@
-//! Unit newtypes for the money and energy model.
+//! Unit newtypes, the one definition for the whole crate: energy meters,
+//! bench reports, the hardware table and the money model all use these.
 //!
-//! Every quantity that crosses a function boundary in [`crate::economics`]
-//! carries its unit in its type, so a price per kWh can never be passed where
-//! a price per MWh is expected. Each type is a thin wrapper over `f64`
-//! (serialised transparently as a bare number) with a [`get`](Watts::get)
-//! accessor and a `Display` that prints the unit.
+//! Every quantity that crosses a function boundary carries its unit in its
+//! type, so a price per kWh can never be passed where a price per MWh is
+//! expected. Each type is a thin wrapper over `f64` (serialised transparently
+//! as a bare number) with a [`get`](Watts::get) accessor and a `Display` that
+//! prints the unit: with the precision asked for (`{:.1}`), else with the
+//! unit's default (two decimals for watts, three for joules, the shortest
+//! exact form for the rest).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::time::Duration;
 
 macro_rules! unit {
     ($(#[$doc:meta])* $name:ident, $label:literal) => {
+        unit!($(#[$doc])* $name, $label, None);
+    };
+    ($(#[$doc:meta])* $name:ident, $label:literal, $default_precision:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
         #[serde(transparent)]
@@ -30,10 +37,10 @@ macro_rules! unit {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                if let Some(p) = f.precision() {
-                    write!(f, "{:.*} {}", p, self.0, $label)
-                } else {
-                    write!(f, "{} {}", self.0, $label)
+                let precision: Option<usize> = $default_precision;
+                match f.precision().or(precision) {
+                    Some(p) => write!(f, "{:.*} {}", p, self.0, $label),
+                    None => write!(f, "{} {}", self.0, $label),
                 }
             }
         }
@@ -43,7 +50,14 @@ macro_rules! unit {
 unit!(
     /// Electrical power in watts.
     Watts,
-    "W"
+    "W",
+    Some(2)
+);
+unit!(
+    /// Energy in joules.
+    Joules,
+    "J",
+    Some(3)
 );
 unit!(
     /// Hash rate in SHA-256d hashes per second (H/s).
@@ -102,6 +116,29 @@ impl Watts {
     pub fn kilowatts(self) -> f64 {
         self.0 / 1000.0
     }
+
+    /// The energy drawn at this power for `duration`.
+    pub fn over(self, duration: Duration) -> Joules {
+        Joules(self.0 * duration.as_secs_f64())
+    }
+}
+
+impl Joules {
+    /// The average power of this energy spread over `duration` (`None` for an empty window).
+    pub fn per(self, duration: Duration) -> Option<Watts> {
+        let s = duration.as_secs_f64();
+        (s > 0.0).then(|| Watts(self.0 / s))
+    }
+
+    /// From microjoules (RAPL's unit).
+    pub fn from_micro(uj: u64) -> Joules {
+        Joules(uj as f64 * 1e-6)
+    }
+
+    /// From millijoules (NVML's unit).
+    pub fn from_milli(mj: u64) -> Joules {
+        Joules(mj as f64 * 1e-3)
+    }
 }
 
 impl UsdPerKwh {
@@ -156,6 +193,17 @@ mod tests {
         assert_eq!(Btc::from_sats(312_500_000), Btc(3.125));
         assert_eq!(UsdPerHour(1.5).per_day(), Usd(36.0));
         assert_eq!(format!("{:.1}", Watts(699.96)), "700.0 W");
+        assert_eq!(format!("{}", Watts(35.0)), "35.00 W");
+        assert_eq!(format!("{}", Joules(1.5)), "1.500 J");
+        assert_eq!(format!("{}", UsdPerMwh(34.0)), "34 USD/MWh");
+        assert_eq!(Watts(250.0).over(Duration::from_secs(4)), Joules(1000.0));
+        assert_eq!(
+            Joules(1000.0).per(Duration::from_millis(2500)),
+            Some(Watts(400.0))
+        );
+        assert_eq!(Joules(1.0).per(Duration::ZERO), None);
+        assert_eq!(Joules::from_micro(2_500_000), Joules(2.5));
+        assert_eq!(Joules::from_milli(1_500), Joules(1.5));
     }
 
     #[test]
