@@ -7,12 +7,16 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     quiet_vulkan_layers();
-    match cli::run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+    let result = cli::run();
+    // Work stopped by Ctrl-C or SIGTERM ends with 130 or 143, after its
+    // partial results (or an error) were printed.
+    let stopped = cli::signal_exit_code().map(ExitCode::from);
+    match result {
+        Ok(()) => stopped.unwrap_or(ExitCode::SUCCESS),
+        Err(err) if is_broken_pipe(&err) => stopped.unwrap_or(ExitCode::SUCCESS),
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            stopped.unwrap_or(ExitCode::FAILURE)
         }
     }
 }

@@ -198,8 +198,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         ..EngineOptions::default()
     };
     args.gpu.apply(&mut engine)?;
+    // Ctrl-C / SIGTERM: the window in progress ends as a partial one, the
+    // rest is skipped, and the report is printed and exported as usual.
+    let cancel = hashwatt::search::CancelToken::new();
+    super::signals::cancel_on_signals(&cancel)?;
     let plan = Plan {
         engine,
+        cancel,
         meter: args.meter,
         meter_options,
         config,
@@ -219,14 +224,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         idle_seconds: args.idle_seconds,
         meter: args.meter.to_string(),
     };
-    write_exports(args, &report)?;
-
+    // Printed first: a failed export still leaves the report on stdout.
     let mut out = std::io::stdout().lock();
     if args.json {
         out.write_all(report::json::to_string(&report)?.as_bytes())?;
     } else {
         print_text(&mut out, &report)?;
     }
+    out.flush()?;
+    write_exports(args, &report)?;
     Ok(())
 }
 
@@ -247,7 +253,7 @@ fn write_exports(args: &Args, report: &BenchReport) -> anyhow::Result<()> {
     ];
     for (path, flag, render) in exports {
         if let Some(path) = path {
-            std::fs::write(path, render(report)?)
+            report::atomic::write(path, render(report)?.as_bytes())
                 .with_context(|| format!("cannot write --{flag} {}", path.display()))?;
         }
     }

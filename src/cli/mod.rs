@@ -7,6 +7,7 @@ mod econ;
 mod gpu_flags;
 mod hash;
 mod search;
+mod signals;
 
 use clap::{Parser, Subcommand};
 
@@ -46,6 +47,11 @@ pub fn run() -> anyhow::Result<()> {
         Command::Econ(args) => econ::run(args),
         Command::Compare(args) => compare::run(args),
     }
+}
+
+/// The exit code for a signal that stopped the work (130 SIGINT, 143 SIGTERM).
+pub fn signal_exit_code() -> Option<u8> {
+    signals::exit_code()
 }
 
 /// Parses a header argument with a message naming the value.

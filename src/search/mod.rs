@@ -6,6 +6,7 @@
 //! nonce, none missed and none twice, plus [`SearchStats`].
 
 pub mod cpu;
+pub mod stream;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
