@@ -131,7 +131,7 @@ impl ModeledMeter {
     }
 
     /// The model for `device`: the override if given, else the table entry;
-    /// every CPU has one ([`cpu_tdp`], scaled by the machine's logical CPUs,
+    /// every CPU has one ([`super::cpu_tdp`], scaled by the machine's logical CPUs,
     /// with this machine's `/proc/cpuinfo` identity).
     ///
     /// # Errors
