@@ -9,7 +9,6 @@
 
 use std::fmt;
 use std::str::FromStr;
-#[cfg(feature = "gpu")]
 use std::time::Duration;
 
 #[cfg(feature = "gpu")]
@@ -97,7 +96,12 @@ impl FromStr for BackendChoice {
                 .parse::<CpuKernelKind>()
                 .map(BackendChoice::Kernel)
                 .map_err(|_| BackendError::Unknown {
-                    name: s.to_string(),
+                    // Cut a huge value: the message names it, not echoes it.
+                    name: if s.chars().count() > 40 {
+                        format!("{}…", s.chars().take(40).collect::<String>())
+                    } else {
+                        s.to_string()
+                    },
                     expected: BackendChoice::names().join(", "),
                 }),
         }
@@ -122,22 +126,30 @@ pub struct EngineOptions {
     pub threads: Option<usize>,
     /// GPU adapter, `--adapter NAME|INDEX` (`None`: the best one).
     pub adapter: Option<String>,
-    /// GPU batch time in milliseconds (`None`: [`crate::gpu::DEFAULT_BATCH_TIME`]).
-    pub batch_ms: Option<u32>,
+    /// GPU batch time (`None`: [`crate::gpu::DEFAULT_BATCH_TIME`]).
+    pub batch_time: Option<Duration>,
+    /// GPU workgroup size (`None`: per adapter, [`crate::gpu::Tuning::for_adapter`]).
+    pub workgroup_size: Option<u32>,
+    /// GPU nonces per invocation (`None`: per adapter).
+    pub nonces_per_invocation: Option<u32>,
+    /// Build the GPU shader without wgpu's runtime checks
+    /// ([`GpuOptions::trusted_shader`]).
+    pub trusted_shader: bool,
 }
 
 #[cfg(feature = "gpu")]
 impl EngineOptions {
     /// The GPU engine options these stand for.
     pub fn gpu_options(&self) -> GpuOptions {
-        let mut gpu = GpuOptions {
+        let defaults = GpuOptions::default();
+        GpuOptions {
             adapter: self.adapter.clone(),
-            ..GpuOptions::default()
-        };
-        if let Some(ms) = self.batch_ms {
-            gpu.batch_time = Duration::from_millis(u64::from(ms));
+            batch_time: self.batch_time.unwrap_or(defaults.batch_time),
+            workgroup_size: self.workgroup_size,
+            nonces_per_invocation: self.nonces_per_invocation,
+            trusted_shader: self.trusted_shader,
+            ..defaults
         }
-        gpu
     }
 }
 
@@ -155,6 +167,41 @@ pub fn unused_threads_note(options: &EngineOptions, engine: &dyn Engine) -> Opti
     let t = options.threads?;
     (engine.kind() == EngineKind::Gpu).then(|| {
         format!("--threads {t} not used: auto picked the GPU, which sizes its batches by time")
+    })
+}
+
+/// Checks the GPU backend's environment (`WGPU_BACKEND`, see
+/// `gpu::adapter::check_env`); nothing to check in a build without it.
+///
+/// # Errors
+/// [`BackendError::Gpu`] for an unknown `WGPU_BACKEND` entry.
+pub fn check_gpu_env() -> Result<(), BackendError> {
+    #[cfg(feature = "gpu")]
+    crate::gpu::adapter::check_env()?;
+    Ok(())
+}
+
+/// The note for GPU tuning asked of `auto` when `auto` picked a CPU kernel,
+/// which does not use it.
+pub fn unused_gpu_options_note(options: &EngineOptions, engine: &dyn Engine) -> Option<String> {
+    let given: Vec<&str> = [
+        ("--gpu-batch-ms", options.batch_time.is_some()),
+        ("--workgroup-size", options.workgroup_size.is_some()),
+        (
+            "--nonces-per-invocation",
+            options.nonces_per_invocation.is_some(),
+        ),
+        ("--trusted-shader", options.trusted_shader),
+    ]
+    .into_iter()
+    .filter_map(|(flag, set)| set.then_some(flag))
+    .collect();
+    (!given.is_empty() && engine.kind() != EngineKind::Gpu).then(|| {
+        format!(
+            "{} not used: auto picked CPU backend {}",
+            given.join(", "),
+            engine.name()
+        )
     })
 }
 
@@ -225,6 +272,7 @@ fn open_auto(options: &EngineOptions) -> Result<Opened, BackendError> {
             note: None,
         });
     }
+    check_gpu_env()?;
     let cpu = CpuKernel::best();
     let instance = adapter::instance();
     let adapters = adapter::enumerate(&instance);

@@ -80,7 +80,7 @@ impl Header {
 impl FromStr for Header {
     type Err = HexError;
 
-    /// Parses 160 hex digits in wire order.
+    /// Parses 160 hex digits in wire order (an optional `0x` prefix is allowed).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(Header::from_bytes(&decode_hex::<80>("header", s)?))
     }
@@ -101,6 +101,14 @@ mod tests {
     use super::*;
 
     const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
+
+    #[test]
+    fn header_takes_0x_like_target_and_bits() {
+        let plain: Header = GENESIS.parse().unwrap();
+        assert_eq!(format!("0x{GENESIS}").parse::<Header>().unwrap(), plain);
+        assert_eq!(format!(" 0X{GENESIS} ").parse::<Header>().unwrap(), plain);
+        assert!(format!("0x0x{GENESIS}").parse::<Header>().is_err());
+    }
 
     #[test]
     fn genesis_fields_and_round_trip() {

@@ -29,7 +29,12 @@ pub enum HexError {
 
 /// Decodes exactly `N` bytes from `N * 2` hex digits.
 pub(crate) fn decode_hex<const N: usize>(what: &'static str, s: &str) -> Result<[u8; N], HexError> {
+    // One rule for every hex input (header, target, nBits): an optional `0x`.
     let s = s.trim();
+    let s = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
     if let Some((position, found)) = s.chars().enumerate().find(|(_, c)| !c.is_ascii_hexdigit()) {
         return Err(HexError::Character {
             what,

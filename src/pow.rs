@@ -57,8 +57,6 @@ impl CompactTarget {
     /// # Errors
     /// [`HexError`] if the text is not 8 hex digits (an optional `0x` prefix is allowed).
     pub fn from_hex(s: &str) -> Result<Self, HexError> {
-        let s = s.trim();
-        let s = s.strip_prefix("0x").unwrap_or(s);
         Ok(CompactTarget(u32::from_be_bytes(decode_hex::<4>(
             "nBits", s,
         )?)))
@@ -197,8 +195,6 @@ impl Target {
     /// # Errors
     /// [`TargetError::Hex`] for malformed text, [`TargetError::Zero`] for zero.
     pub fn from_be_hex(s: &str) -> Result<Target, TargetError> {
-        let s = s.trim();
-        let s = s.strip_prefix("0x").unwrap_or(s);
         let mut b = decode_hex::<32>("target", s)?;
         b.reverse();
         let t = Target::from_le_bytes(b);

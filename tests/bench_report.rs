@@ -59,6 +59,9 @@ fn redact(report: &mut Value) {
         ] {
             r[key] = "[timing]".into();
         }
+        for key in ["p50_ms", "p99_ms", "max_ms", "mean_ms"] {
+            r["cancel_latency"][key] = "[timing]".into();
+        }
         r["device"] = "[machine]".into();
         r["threads"] = "[machine]".into();
         for key in ["median", "min", "max"] {
@@ -116,6 +119,13 @@ fn mock_report_field_by_field() {
     let h = &r["interval_hashrate"];
     assert!(f(&h["min"]) <= f(&h["median"]) && f(&h["median"]) <= f(&h["max"]));
     assert!(f(&r["cancel_latency_ms"]) >= 0.0);
+    // The cancel latency is a distribution over at least 20 cancels.
+    let c = &r["cancel_latency"];
+    assert!(c["samples"].as_u64().unwrap() >= 20, "{c}");
+    assert_eq!(f(&c["p50_ms"]), f(&r["cancel_latency_ms"]));
+    assert!(f(&c["p50_ms"]) <= f(&c["p99_ms"]) && f(&c["p99_ms"]) <= f(&c["max_ms"]));
+    // A CPU engine reports no device memory.
+    assert!(r.get("device_memory_bytes").is_none(), "{r}");
     assert_eq!(
         report["machine"]["git_commit"].as_str().map(str::is_empty),
         Some(false)
@@ -269,27 +279,20 @@ fn auto_without_rapl_is_modeled_and_says_so() {
     ]);
     let notes = report["notes"].to_string();
     let energy = &report["results"][0]["energy"];
-    if report["machine"]["cpu"]
-        .as_str()
-        .unwrap()
-        .contains("AMD EPYC")
-    {
-        assert_eq!(energy["measured"], false);
-        let source = energy["source"].as_str().unwrap();
-        assert!(
-            source.starts_with("modeled: AMD EPYC cloud vCPU estimate"),
-            "{source}"
-        );
-        assert!(
-            notes.contains("RAPL is not available under /nonexistent/powercap"),
-            "{notes}"
-        );
-        assert!(notes.contains("modeled, not measured"), "{notes}");
-    } else {
-        // A CPU the model does not know: no energy figure, and the note says why.
-        assert!(energy.is_null(), "{energy}");
-        assert!(notes.contains("pass --cpu-watts"), "{notes}");
-    }
+    // Every CPU has a labeled model: a TDP-table row or the per-CPU default.
+    assert_eq!(energy["measured"], false);
+    let source = energy["source"].as_str().unwrap();
+    assert!(
+        source.starts_with("modeled: CPU power model for ")
+            && (source.contains("table row") || source.contains("not in the TDP table")),
+        "{source}"
+    );
+    assert!(
+        notes.contains("RAPL is not available under /nonexistent/powercap"),
+        "{notes}"
+    );
+    assert!(notes.contains("modeled, not measured"), "{notes}");
+    assert!(report["results"][0]["hashes_per_joule"].as_f64().unwrap() > 0.0);
 }
 
 #[test]

@@ -28,6 +28,91 @@ fn assert_clean_error(args: &[&str], needle: &str) {
 }
 
 #[test]
+fn io_errors_name_their_cause_once() {
+    for args in [
+        vec!["econ", "--scenario", "/nonexistent/scenario.toml"],
+        vec!["compare", "/nonexistent/a.json", "/nonexistent/b.json"],
+    ] {
+        let o = hashwatt(&args);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{args:?}");
+        assert_eq!(err.matches("os error 2").count(), 1, "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn huge_inputs_are_not_echoed_back() {
+    let huge = "z".repeat(60_000);
+    for flag in ["--header", "--bits", "--target"] {
+        let mut args = vec!["search", "--header", GENESIS];
+        if flag == "--header" {
+            args[2] = &huge;
+        } else {
+            args.extend([flag, &huge]);
+        }
+        let o = hashwatt(&args);
+        let err = stderr(&o);
+        assert!(!o.status.success());
+        assert!(err.len() < 600, "{flag}: {} bytes of stderr", err.len());
+        assert!(err.contains("60000 characters"), "{flag}: {err}");
+    }
+    let o = hashwatt(&["bench", "--backend", &huge]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).len() < 600, "{}", stderr(&o));
+}
+
+#[test]
+fn header_takes_0x_like_target() {
+    let o = hashwatt(&["hash", "--header", &format!("0x{GENESIS}")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with(GENESIS_HASH));
+}
+
+#[test]
+fn unknown_wgpu_backend_is_an_error() {
+    for args in [
+        vec!["devices"],
+        vec![
+            "search",
+            "--header",
+            GENESIS,
+            "--count",
+            "10",
+            "--backend",
+            "gpu",
+        ],
+        vec!["search", "--header", GENESIS, "--count", "10"],
+    ] {
+        let o = common::hashwatt_command()
+            .args(&args)
+            .env("WGPU_BACKEND", "vulkan,vulcan")
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{args:?}: {err}");
+        assert!(
+            err.contains("WGPU_BACKEND=\"vulkan,vulcan\" names unknown backend \"vulcan\""),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn no_spurious_error_lines_from_vulkan_layers() {
+    // As a user runs it: no NODEVICE_SELECT, no XDG_RUNTIME_DIR (a headless host).
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_hashwatt"))
+        .args(["devices"])
+        .env_remove("NODEVICE_SELECT")
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let err = stderr(&o);
+    assert!(!err.contains("error"), "{err}");
+}
+
+#[test]
 fn hash_prints_the_display_hash() {
     let o = hashwatt(&["hash", "--header", GENESIS]);
     assert!(o.status.success());
@@ -279,6 +364,22 @@ fn bad_input_is_a_clean_error() {
         (
             vec!["bench", "--backend", "gpu", "--threads", "2"],
             "--threads 2 applies to CPU backends",
+        ),
+        (
+            vec![
+                "search",
+                "--header",
+                GENESIS,
+                "--backend",
+                "cpu",
+                "--gpu-batch-ms",
+                "5",
+            ],
+            "--gpu-batch-ms applies to the GPU backend, not to --backend cpu",
+        ),
+        (
+            vec!["bench", "--backend", "scalar", "--trusted-shader"],
+            "--trusted-shader applies to the GPU backend, not to --backend scalar",
         ),
         (
             vec!["bench", "--backend", "scalar", "--gpu-watts", "300"],

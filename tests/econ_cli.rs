@@ -519,6 +519,28 @@ fn compare_two_saved_bench_reports_and_reject_mixed() {
 }
 
 #[test]
+fn huge_horizon_is_a_clear_error() {
+    for months in ["4294967295", "1201"] {
+        let out = common::hashwatt_command()
+            .args([
+                "econ",
+                "--scenario",
+                "scenarios/h100-idle.toml",
+                "--horizon-months",
+                months,
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{months}: {err}");
+        assert!(
+            err.contains("mining.horizon_months") && err.contains("at most 1200 months"),
+            "{months}: {err}"
+        );
+    }
+}
+
+#[test]
 fn horizon_flags_project_month_by_month() {
     let v = json(&[
         "econ",

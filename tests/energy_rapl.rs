@@ -80,6 +80,45 @@ fn sums_package_domains_only() {
 }
 
 #[test]
+fn adds_dram_domains_with_their_own_wrap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    machine(root);
+    // Server RAPL: DRAM is a sub-zone of each package, with its own range.
+    zone(root, "intel-rapl:0:1", "dram", 60_000, 65_532_610_987);
+    zone(
+        root,
+        "intel-rapl:1:0",
+        "dram",
+        65_532_000_000,
+        65_532_610_987,
+    );
+    let mut meter = RaplMeter::open(root).unwrap();
+    assert_eq!(
+        meter.domains(),
+        vec!["package-0", "dram", "package-1", "dram"]
+    );
+    assert_eq!(
+        meter.source().to_string(),
+        "measured: RAPL package and DRAM energy (package-0 + dram + package-1 + dram)"
+    );
+    meter.start().unwrap();
+    set(root, "intel-rapl:0", 2_000_000); // +1 J
+    set(root, "intel-rapl:0:1", 560_000); // +0.5 J
+    set(root, "intel-rapl:1:0", 389_013); // wrapped: 610_987 + 389_013 = 1 J
+    set(root, "intel-rapl:0:0", 90_000_000); // core: part of the package, ignored
+    let j = meter.stop(WINDOW).unwrap();
+    assert!((j.0 - 2.5).abs() < 1e-12, "{j:?}");
+    // DRAM alone is not a CPU meter.
+    let tmp = tempfile::tempdir().unwrap();
+    zone(tmp.path(), "intel-rapl:0:1", "dram", 0, 1_000);
+    assert!(matches!(
+        RaplMeter::open(tmp.path()),
+        Err(EnergyError::RaplUnavailable { .. })
+    ));
+}
+
+#[test]
 fn counts_wraps_at_max_energy_range() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();

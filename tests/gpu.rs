@@ -441,3 +441,81 @@ fn cli_gpu_search_and_adapter_flag() {
         assert!(!String::from_utf8_lossy(&out.stdout).contains("on gpu"));
     }
 }
+
+#[test]
+fn overflow_rescan_honours_cancel() {
+    // Every batch overflows a one-nonce hit buffer and is searched again on
+    // the CPU. A cancel must reach that re-scan: the search returns within
+    // about one batch, not after re-hashing the batches on one scalar core.
+    let options = GpuOptions {
+        hit_capacity: 1,
+        batch_time: Duration::from_millis(100),
+        ..GpuOptions::default()
+    };
+    let Some(gpu) = open(&options) else { return };
+    let job = Job::full_range(Rng(17).header(), target_with_top(0x00ff_ffff));
+    // Grow the batches to their timed size first.
+    let warm = CancelToken::with_deadline(Instant::now() + Duration::from_millis(1500));
+    gpu.search(&job, &warm).expect("search");
+    let token = CancelToken::with_deadline(Instant::now() + Duration::from_millis(300));
+    let outcome = gpu.search(&job, &token).expect("search");
+    assert!(outcome.stats.cancelled);
+    assert!(!outcome.hits.is_empty());
+    check_hits(&job, &outcome.hits);
+    assert!(
+        outcome.stats.elapsed < Duration::from_millis(300 + 700),
+        "returned {:?} after start, cancel at 300 ms",
+        outcome.stats.elapsed
+    );
+}
+
+#[test]
+fn cli_gpu_tuning_flags() {
+    let Some(_) = shared() else { return };
+    let base = [
+        "search",
+        "--header",
+        GENESIS,
+        "--start",
+        "2083236000",
+        "--count",
+        "2000",
+        "--backend",
+        "gpu",
+    ];
+    let out = hashwatt(
+        &[
+            &base[..],
+            &[
+                "--gpu-batch-ms",
+                "2.5",
+                "--workgroup-size",
+                "64",
+                "--nonces-per-invocation",
+                "8",
+                "--trusted-shader",
+            ],
+        ]
+        .concat(),
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2083236893"));
+    for (flag, value, expect) in [
+        ("--gpu-batch-ms", "0", "invalid --gpu-batch-ms 0"),
+        ("--gpu-batch-ms", "nan", "invalid --gpu-batch-ms NaN"),
+        ("--workgroup-size", "100000", "100000"),
+        ("--workgroup-size", "65536", "workgroup_size = 65536"),
+        ("--nonces-per-invocation", "0", "0"),
+    ] {
+        let out = hashwatt(&[&base[..], &[flag, value]].concat(), None);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{flag} {value} was accepted");
+        assert!(err.contains(expect), "{flag} {value}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

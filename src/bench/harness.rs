@@ -377,6 +377,41 @@ pub fn cancel_latency(engine: &dyn Engine, run_for: Duration) -> Result<Duration
     })
 }
 
+/// Cancels measured per backend by `hashwatt bench` (at least 20, so the
+/// nearest-rank p99 is the worst of a real sample, not of one run).
+pub const CANCEL_SAMPLES: usize = 24;
+
+/// The cancel latency of `engine` at `samples` random points: each search runs
+/// for `min_run` plus a uniformly random part of `spread` (so the cancel falls
+/// anywhere in a batch or chunk) before it is cancelled.
+///
+/// # Errors
+/// [`SearchError`] when a search fails.
+pub fn cancel_latency_samples(
+    engine: &dyn Engine,
+    samples: usize,
+    min_run: Duration,
+    spread: Duration,
+) -> Result<Vec<Duration>, SearchError> {
+    // splitmix64 seeded from the clock: a different set of points each run.
+    let mut state = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0x9e37_79b9, |d| d.as_nanos() as u64);
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    (0..samples)
+        .map(|_| {
+            let share = (next() >> 11) as f64 / (1u64 << 53) as f64;
+            cancel_latency(engine, min_run + spread.mul_f64(share))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,6 +510,41 @@ mod tests {
         assert_eq!(e.joules, 100.0 * r.seconds);
         assert_eq!(e.net_joules, Some(e.joules - 20.0 * r.seconds));
         assert!(!e.measured);
+    }
+
+    #[test]
+    fn cancel_latency_distribution_has_every_sample() {
+        let engine = CpuEngine::new(CpuKernel::scalar(), Some(1)).unwrap();
+        let samples = cancel_latency_samples(
+            &engine,
+            20,
+            Duration::from_millis(2),
+            Duration::from_millis(5),
+        )
+        .unwrap();
+        assert_eq!(samples.len(), 20);
+        let d = crate::bench::CancelLatency::of(&samples).unwrap();
+        assert_eq!(d.samples, 20);
+        assert!(d.p50_ms <= d.p99_ms && d.p99_ms <= d.max_ms, "{d:?}");
+        assert!(d.max_ms < 1000.0, "{d:?}");
+    }
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let ms = |v: &[u64]| {
+            v.iter()
+                .map(|&m| Duration::from_millis(m))
+                .collect::<Vec<_>>()
+        };
+        let d = crate::bench::CancelLatency::of(&ms(&[5, 1, 4, 2, 3])).unwrap();
+        assert_eq!(
+            (d.p50_ms, d.p99_ms, d.max_ms, d.mean_ms),
+            (3.0, 5.0, 5.0, 3.0)
+        );
+        let hundred: Vec<u64> = (1..=100).collect();
+        let d = crate::bench::CancelLatency::of(&ms(&hundred)).unwrap();
+        assert_eq!((d.p50_ms, d.p99_ms, d.max_ms), (50.0, 99.0, 100.0));
+        assert!(crate::bench::CancelLatency::of(&[]).is_none());
     }
 
     #[test]

@@ -27,7 +27,8 @@ use crate::pow::Target;
 pub use machine::Machine;
 
 pub use harness::{
-    BenchConfig, BenchError, Idle, Phase, Progress, cancel_latency, measure_idle, run_backend,
+    BenchConfig, BenchError, CANCEL_SAMPLES, Idle, Phase, Progress, cancel_latency,
+    cancel_latency_samples, measure_idle, run_backend,
 };
 pub use plan::{Event, Plan};
 
@@ -159,9 +160,50 @@ pub struct BenchResult {
     /// How many times more energy per hash than the reference ASIC (gross J/TH ÷ ASIC J/TH).
     #[serde(default)]
     pub times_less_efficient_than_asic: Option<f64>,
-    /// Time from `cancel()` to the engine's `search` returning, milliseconds.
+    /// Time from `cancel()` to the engine's `search` returning, milliseconds:
+    /// the median of [`BenchResult::cancel_latency`] when that was measured.
     #[serde(default)]
     pub cancel_latency_ms: Option<f64>,
+    /// The distribution of the cancel latency over cancels at random points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_latency: Option<CancelLatency>,
+    /// Device memory the engine's allocator reserved, bytes (GPU engines whose
+    /// backend reports it; `None` for CPU engines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_memory_bytes: Option<u64>,
+}
+
+/// Cancel latency over several cancels at random points of a search,
+/// milliseconds; percentiles by nearest rank.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CancelLatency {
+    /// Number of cancels measured.
+    pub samples: usize,
+    /// Median.
+    pub p50_ms: f64,
+    /// 99th percentile (the maximum for fewer than 100 samples).
+    pub p99_ms: f64,
+    /// Largest.
+    pub max_ms: f64,
+    /// Mean.
+    pub mean_ms: f64,
+}
+
+impl CancelLatency {
+    /// The distribution of `samples` (`None` if empty).
+    pub fn of(samples: &[std::time::Duration]) -> Option<CancelLatency> {
+        let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+        ms.sort_by(f64::total_cmp);
+        let n = ms.len();
+        let rank = |p: f64| ms[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+        (n > 0).then(|| CancelLatency {
+            samples: n,
+            p50_ms: rank(0.50),
+            p99_ms: rank(0.99),
+            max_ms: ms[n - 1],
+            mean_ms: ms.iter().sum::<f64>() / n as f64,
+        })
+    }
 }
 
 impl BenchResult {
@@ -189,6 +231,8 @@ impl BenchResult {
             net_joules_per_terahash: None,
             times_less_efficient_than_asic: None,
             cancel_latency_ms: None,
+            cancel_latency: None,
+            device_memory_bytes: None,
         }
     }
 }

@@ -10,16 +10,21 @@ use std::time::Duration;
 
 use super::harness::{measure_idle_until, run_backend_until};
 use super::{
-    AsicReference, BenchConfig, BenchError, BenchReport, BenchSettings, IdleReport, Machine,
-    Progress, SCHEMA, cancel_latency,
+    AsicReference, BenchConfig, BenchError, BenchReport, BenchSettings, CANCEL_SAMPLES,
+    CancelLatency, IdleReport, Machine, Progress, SCHEMA, cancel_latency_samples,
 };
 use crate::backend::{self, BackendChoice, EngineOptions, Opened};
 use crate::energy::{self, Device, MeterKind, MeterOptions, Selected};
 use crate::search::CancelToken;
 use crate::sha256::CpuKernel;
 
-/// How long the cancel-latency probe lets a search run before cancelling it.
-pub const CANCEL_PROBE: Duration = Duration::from_millis(100);
+/// The least time the cancel-latency probe lets a search run before cancelling it.
+pub const CANCEL_PROBE: Duration = Duration::from_millis(20);
+
+/// The random extra run time of each cancel-latency probe: spans several GPU
+/// batches (4 ms by default, 20 ms commonly) and many CPU chunks, so the
+/// [`CANCEL_SAMPLES`] cancels fall at random points of a batch.
+pub const CANCEL_SPREAD: Duration = Duration::from_millis(40);
 
 /// What to bench and how: the library's `hashwatt bench`.
 #[derive(Clone, Debug)]
@@ -37,7 +42,9 @@ pub struct Plan {
     /// Idle power measured per device first (zero: no idle figure unless the
     /// meter models it).
     pub idle: Duration,
-    /// How long the cancel-latency probe runs a search before cancelling it.
+    /// The least time the cancel-latency probe runs a search before
+    /// cancelling it (plus a random part of [`CANCEL_SPREAD`], each of
+    /// [`CANCEL_SAMPLES`] times).
     pub cancel_probe: Duration,
     /// Stops the plan: the step in progress ends early keeping what it
     /// measured, and the backends not yet run are skipped (and named in a note).
@@ -107,6 +114,10 @@ impl Plan {
             notes.extend(opened.note.clone());
             if choice == BackendChoice::Auto {
                 notes.extend(backend::unused_threads_note(
+                    &self.engine,
+                    opened.engine.as_ref(),
+                ));
+                notes.extend(backend::unused_gpu_options_note(
                     &self.engine,
                     opened.engine.as_ref(),
                 ));
@@ -208,14 +219,21 @@ impl Plan {
             })?;
             if !self.cancel.is_cancelled() {
                 progress(&Event::CancelProbe);
-                let latency = cancel_latency(engine, self.cancel_probe).map_err(|source| {
-                    BenchError::CancelProbe {
-                        backend: engine.name(),
-                        source,
-                    }
+                let samples = cancel_latency_samples(
+                    engine,
+                    CANCEL_SAMPLES,
+                    self.cancel_probe,
+                    CANCEL_SPREAD,
+                )
+                .map_err(|source| BenchError::CancelProbe {
+                    backend: engine.name(),
+                    source,
                 })?;
-                result.cancel_latency_ms = Some(latency.as_secs_f64() * 1e3);
+                let latency = CancelLatency::of(&samples);
+                result.cancel_latency_ms = latency.as_ref().map(|l| l.p50_ms);
+                result.cancel_latency = latency;
             }
+            result.device_memory_bytes = engine.device_memory_bytes();
             progress(&Event::StepEnd);
             results.push(result);
         }

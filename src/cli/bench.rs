@@ -31,6 +31,8 @@ pub struct Args {
     /// CPU worker threads [default: one per core].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     threads: Option<u32>,
+    #[command(flatten)]
+    gpu: super::gpu_flags::GpuFlags,
     /// Energy meter: auto (NVML for GPUs, RAPL for CPUs, else modeled), nvml, rapl or modeled.
     #[arg(long, default_value = "auto", value_parser = parse_meter)]
     meter: MeterKind,
@@ -181,21 +183,28 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         rapl_root: args.rapl_root.clone(),
     };
     let backends = if args.backend == "all" {
-        Plan::every_backend(args.adapter.is_some())
+        hashwatt::backend::check_gpu_env()?;
+        // An explicit --adapter or GPU flag asks for the GPU row.
+        Plan::every_backend(args.adapter.is_some() || args.gpu.any())
     } else {
-        let choice: BackendChoice = args
-            .backend
-            .parse()
-            .with_context(|| format!("invalid --backend {:?}", args.backend))?;
+        let choice: BackendChoice = args.backend.parse().context("invalid --backend")?;
         super::check_backend_options(choice, args.threads, args.adapter.as_deref())?;
+        args.gpu.check(choice)?;
         vec![choice]
     };
+    let mut engine = EngineOptions {
+        threads: args.threads.map(|t| t as usize),
+        adapter: args.adapter.clone(),
+        ..EngineOptions::default()
+    };
+    args.gpu.apply(&mut engine)?;
+    // Ctrl-C / SIGTERM: the window in progress ends as a partial one, the
+    // rest is skipped, and the report is printed and exported as usual.
+    let cancel = hashwatt::search::CancelToken::new();
+    super::signals::cancel_on_signals(&cancel)?;
     let plan = Plan {
-        engine: EngineOptions {
-            threads: args.threads.map(|t| t as usize),
-            adapter: args.adapter.clone(),
-            ..EngineOptions::default()
-        },
+        engine,
+        cancel,
         meter: args.meter,
         meter_options,
         config,
@@ -215,14 +224,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         idle_seconds: args.idle_seconds,
         meter: args.meter.to_string(),
     };
-    write_exports(args, &report)?;
-
+    // Printed first: a failed export still leaves the report on stdout.
     let mut out = std::io::stdout().lock();
     if args.json {
         out.write_all(report::json::to_string(&report)?.as_bytes())?;
     } else {
         print_text(&mut out, &report)?;
     }
+    out.flush()?;
+    write_exports(args, &report)?;
     Ok(())
 }
 
@@ -243,7 +253,7 @@ fn write_exports(args: &Args, report: &BenchReport) -> anyhow::Result<()> {
     ];
     for (path, flag, render) in exports {
         if let Some(path) = path {
-            std::fs::write(path, render(report)?)
+            report::atomic::write(path, render(report)?.as_bytes())
                 .with_context(|| format!("cannot write --{flag} {}", path.display()))?;
         }
     }

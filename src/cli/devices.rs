@@ -13,6 +13,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
+    hashwatt::backend::check_gpu_env()?;
     let machine = Machine::detect();
     let kernels: Vec<&str> = CpuKernel::available()
         .into_iter()

@@ -450,7 +450,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let report = EconReport::new(&scenario, &decision, site, sweeps);
     let markdown = report.to_markdown(&scenario);
     if let Some(path) = &args.export_markdown {
-        std::fs::write(path, &markdown)
+        hashwatt::report::atomic::write(path, markdown.as_bytes())
             .with_context(|| format!("cannot write --export-markdown {}", path.display()))?;
     }
     if let Some(path) = &args.export_csv {

@@ -4,8 +4,10 @@ mod bench;
 mod compare;
 mod devices;
 mod econ;
+mod gpu_flags;
 mod hash;
 mod search;
+mod signals;
 
 use clap::{Parser, Subcommand};
 
@@ -47,10 +49,28 @@ pub fn run() -> anyhow::Result<()> {
     }
 }
 
+/// The exit code for a signal that stopped the work (130 SIGINT, 143 SIGTERM).
+pub fn signal_exit_code() -> Option<u8> {
+    signals::exit_code()
+}
+
 /// Parses a header argument with a message naming the value.
 fn parse_header(s: &str) -> anyhow::Result<hashwatt::header::Header> {
     s.parse()
-        .map_err(|e| anyhow::anyhow!("invalid --header {s:?}: {e}"))
+        .map_err(|e| anyhow::anyhow!("invalid --header {}: {e}", quoted(s)))
+}
+
+/// A user's value for an error message: quoted, and cut to its first 80
+/// characters (with the full length) so a huge input is not echoed back.
+fn quoted(s: &str) -> String {
+    const SHOWN: usize = 80;
+    let chars = s.chars().count();
+    if chars <= SHOWN {
+        format!("{s:?}")
+    } else {
+        let head: String = s.chars().take(SHOWN).collect();
+        format!("{head:?}… ({chars} characters)")
+    }
 }
 
 /// Refuses `--threads` and `--adapter` where the chosen backend would not use

@@ -54,6 +54,27 @@ pub enum EconError {
         /// GPU preset display name.
         gpu: String,
     },
+    /// The weights fit, but the KV cache of one sequence of the requested
+    /// token count does not fit in the memory left.
+    #[error(
+        "`inference.input_tokens` + `inference.output_tokens` = {tokens}: one sequence's KV cache \
+         ({kv_gb:.1} GB) does not fit in the {room_gb:.1} GB left beside {model}'s weights on \
+         {gpus} x {gpu}; lower the token counts or raise `inference.gpus_per_replica`"
+    )]
+    ContextDoesNotFit {
+        /// Model display name.
+        model: String,
+        /// GPU display name.
+        gpu: String,
+        /// GPUs per replica.
+        gpus: u32,
+        /// Input plus output tokens of one sequence.
+        tokens: u64,
+        /// KV cache of one such sequence, GB.
+        kv_gb: f64,
+        /// Memory usable for the KV cache, GB.
+        room_gb: f64,
+    },
     /// The model's weights do not fit in the GPUs' memory.
     #[error(
         "`inference.model`: {model} weights ({weights_gb:.1} GB) do not fit in {gpus} x {gpu} ({memory_gb:.0} GB each); raise `inference.gpus_per_replica`"
@@ -71,7 +92,7 @@ pub enum EconError {
         memory_gb: f64,
     },
     /// A scenario file could not be read.
-    #[error("cannot read scenario {}: {source}", path.display())]
+    #[error("cannot read scenario {}", path.display())]
     ReadScenario {
         /// Path given.
         path: PathBuf,
@@ -146,6 +167,22 @@ pub(crate) fn percent(field: &str, value: f64) -> Result<f64> {
         ));
     }
     Ok(value)
+}
+
+/// Longest mining projection, in months (100 years): the projection holds one
+/// row per month, and no difficulty or price trend means anything beyond this.
+pub const MAX_HORIZON_MONTHS: u32 = 1200;
+
+/// Checks a horizon length against [`MAX_HORIZON_MONTHS`].
+pub(crate) fn horizon_months(field: &str, months: u32) -> Result<u32> {
+    if months > MAX_HORIZON_MONTHS {
+        return Err(invalid(
+            field,
+            "must be at most 1200 months (100 years)",
+            f64::from(months),
+        ));
+    }
+    Ok(months)
 }
 
 /// Checks that `value` is ≥ 1 (a PUE).

@@ -281,7 +281,18 @@ pub fn roofline(i: &RooflineInputs) -> Result<Roofline> {
     let reserve = f64::from(i.input_tokens) + f64::from(i.output_tokens);
     let kv_room = (memory - weight_bytes) * KV_MEMORY_FRACTION;
     let max_fit = (kv_room / (kv_per_token * reserve)).floor();
-    if weight_bytes >= memory || max_fit < 1.0 {
+    if weight_bytes < memory && max_fit < 1.0 {
+        // The weights fit: the token count is the limit, so say that.
+        return Err(EconError::ContextDoesNotFit {
+            model: i.model.name.to_owned(),
+            gpu: i.gpu.name.to_owned(),
+            gpus: i.gpus_per_replica,
+            tokens: u64::from(i.input_tokens) + u64::from(i.output_tokens),
+            kv_gb: kv_per_token * reserve / 1e9,
+            room_gb: kv_room / 1e9,
+        });
+    }
+    if weight_bytes >= memory {
         return Err(EconError::ModelDoesNotFit {
             model: i.model.name.to_owned(),
             gpu: i.gpu.name.to_owned(),
@@ -517,6 +528,14 @@ mod tests {
         assert!(e.to_string().contains("do not fit"), "{e}");
         // INT4 70B fits on one A100 80GB.
         assert!(roofline(&RooflineInputs::new(a100, m70, Precision::Int4)).is_ok());
+        // Weights that fit with a context that does not: the message names the
+        // token count, not the weights.
+        let mut i = RooflineInputs::new(a100, m70, Precision::Int4);
+        i.input_tokens = 4_000_000;
+        let e = roofline(&i).unwrap_err();
+        assert!(matches!(e, EconError::ContextDoesNotFit { .. }), "{e}");
+        assert!(!e.to_string().contains("weights ("), "{e}");
+        assert!(e.to_string().contains("= 4001000"), "{e}");
     }
 
     #[test]

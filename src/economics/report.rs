@@ -316,20 +316,20 @@ impl EconReport {
                     o,
                     "**Plainly: mining does not pay for its electricity.** This device earns {} per hour mining \
                      and burns {} of electricity doing it: revenue covers {} of the power cost \
-                     (power costs {:.0}x what mining earns).\n",
+                     ({}).\n",
                     usd(m.usd_per_hour),
                     usd(p.usd_per_hour),
                     pct(r * 100.0),
-                    if r > 0.0 { 1.0 / r } else { f64::INFINITY }
+                    power_cost_ratio(r)
                 );
             }
             Some(r) => {
                 let _ = writeln!(
                     o,
-                    "Mining earns {} per hour against {} of electricity ({:.2}x its power cost).\n",
+                    "Mining earns {} per hour against {} of electricity ({}x its power cost).\n",
                     usd(m.usd_per_hour),
                     usd(p.usd_per_hour),
-                    r
+                    num(r)
                 );
             }
             None if p.mining_watts > 0.0 => {
@@ -654,6 +654,16 @@ pub fn num(x: f64) -> String {
     }
 }
 
+/// "power costs N x what mining earns" for a revenue / power-cost ratio
+/// below 1, with no `inf` and no 300-digit number.
+fn power_cost_ratio(r: f64) -> String {
+    if r > 0.0 {
+        format!("power costs {}x what mining earns", num(1.0 / r))
+    } else {
+        "mining earns nothing".into()
+    }
+}
+
 fn usd(x: f64) -> String {
     if x < 0.0 {
         format!("-${}", num(-x))
@@ -663,7 +673,7 @@ fn usd(x: f64) -> String {
 }
 
 fn pct(x: f64) -> String {
-    if x != 0.0 && x.abs() < 0.01 {
+    if x != 0.0 && !(0.01..1e6).contains(&x.abs()) {
         format!("{x:.2e} %")
     } else {
         format!("{x:.2} %")
@@ -685,6 +695,22 @@ pub(crate) fn hashrate(h: f64) -> String {
         }
     }
     format!("{h:.0} H/s")
+}
+
+#[cfg(test)]
+mod ratio_tests {
+    use super::*;
+
+    #[test]
+    fn ratios_print_short_and_finite() {
+        assert_eq!(power_cost_ratio(0.5), "power costs 2x what mining earns");
+        assert_eq!(power_cost_ratio(0.0), "mining earns nothing");
+        let tiny = power_cost_ratio(1e-300);
+        assert!(tiny.len() < 50 && !tiny.contains("inf"), "{tiny}");
+        assert_eq!(num(f64::INFINITY), "n/a");
+        assert!(num(1e300).len() < 12, "{}", num(1e300));
+        assert!(pct(1e300).len() < 16, "{}", pct(1e300));
+    }
 }
 
 #[cfg(test)]

@@ -500,6 +500,7 @@ impl Scenario {
         v::non_negative("power.inference_watts", self.power.inference_watts.get())?;
         v::non_negative("power.idle_watts", self.power.idle_watts.get())?;
         v::percent("inference.utilization_pct", self.utilization.get())?;
+        v::horizon_months("mining.horizon_months", self.horizon.months)?;
         v::finite(
             "mining.difficulty_growth_pct_per_month",
             self.horizon.difficulty_growth_pct_per_month,

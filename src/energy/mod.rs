@@ -13,6 +13,7 @@
 //!
 //! [`open_meter`] picks one for a device according to `--meter`.
 
+pub mod cpu_tdp;
 pub mod mock;
 pub mod modeled;
 #[cfg(feature = "nvml")]
@@ -86,12 +87,15 @@ pub enum EnergyError {
         /// Why.
         reason: String,
     },
-    /// No NVML device has the name of the adapter to measure.
-    #[error("no NVML device matches GPU adapter {adapter:?} (NVML devices: {found})")]
+    /// No NVML device is the adapter to measure (by PCI bus id, or by name
+    /// when the adapter reports no bus id and exactly one device has its name).
+    #[error("no NVML device matches GPU adapter {adapter:?}: {why} (NVML devices: {found})")]
     NvmlNoMatch {
-        /// The wgpu adapter's name.
+        /// The wgpu adapter's name and PCI bus id.
         adapter: String,
-        /// The NVML device names.
+        /// Why none matched.
+        why: String,
+        /// The NVML devices, `name (bus id)`.
         found: String,
     },
     /// An NVML query failed.
@@ -240,6 +244,9 @@ pub enum Device {
     Gpu {
         /// The adapter's name as wgpu reports it.
         adapter: String,
+        /// Its PCI bus id (`domain:bus:device.function`), when the backend
+        /// reports it: how NVML finds the same GPU among several of one model.
+        pci_bus_id: Option<String>,
     },
 }
 
@@ -250,6 +257,7 @@ impl Device {
         if engine.kind() == crate::search::EngineKind::Gpu {
             Device::Gpu {
                 adapter: engine.device(),
+                pci_bus_id: engine.pci_bus_id(),
             }
         } else {
             Device::Cpu {
@@ -278,7 +286,11 @@ impl fmt::Display for Device {
                 model,
                 logical_cpus,
             } => write!(f, "CPU {model} ({logical_cpus} logical CPUs)"),
-            Device::Gpu { adapter } => write!(f, "GPU {adapter}"),
+            Device::Gpu {
+                adapter,
+                pci_bus_id: Some(bus),
+            } => write!(f, "GPU {adapter} (PCI {bus})"),
+            Device::Gpu { adapter, .. } => write!(f, "GPU {adapter}"),
         }
     }
 }
@@ -348,9 +360,16 @@ pub fn open_meter(
             options.mock_watts,
         )))),
         (MeterKind::Modeled, _) => Ok(plain(Box::new(ModeledMeter::for_device(device, options)?))),
-        (MeterKind::Nvml, Device::Gpu { adapter }) => {
-            Ok(plain(Box::new(NvmlMeter::open(adapter)?)))
-        }
+        (
+            MeterKind::Nvml,
+            Device::Gpu {
+                adapter,
+                pci_bus_id,
+            },
+        ) => Ok(plain(Box::new(NvmlMeter::open(
+            adapter,
+            pci_bus_id.as_deref(),
+        )?))),
         (MeterKind::Nvml, Device::Cpu { .. }) => {
             // Say first whether NVML is there at all: that is the usual problem.
             nvml::probe()?;
@@ -378,7 +397,13 @@ pub fn open_meter(
             Ok(meter) => Ok(plain(Box::new(meter))),
             Err(err) => fall_back(device, options, err),
         },
-        (MeterKind::Auto, Device::Gpu { adapter }) => match NvmlMeter::open(adapter) {
+        (
+            MeterKind::Auto,
+            Device::Gpu {
+                adapter,
+                pci_bus_id,
+            },
+        ) => match NvmlMeter::open(adapter, pci_bus_id.as_deref()) {
             Ok(meter) => Ok(plain(Box::new(meter))),
             Err(err) => fall_back(device, options, err),
         },
@@ -438,6 +463,7 @@ mod tests {
         assert_eq!(cpu.utilization(8), 1.0);
         let gpu = Device::Gpu {
             adapter: "g".into(),
+            pci_bus_id: None,
         };
         assert_eq!(gpu.utilization(1), 1.0);
     }
@@ -446,6 +472,7 @@ mod tests {
     fn rapl_on_a_gpu_is_refused() {
         let gpu = Device::Gpu {
             adapter: "NVIDIA H100 80GB HBM3".into(),
+            pci_bus_id: None,
         };
         let err = open_meter(MeterKind::Rapl, &gpu, &MeterOptions::default()).unwrap_err();
         assert!(matches!(err, EnergyError::WrongDevice { .. }), "{err}");
@@ -474,6 +501,7 @@ mod tests {
     fn auto_on_a_gpu_without_nvml_falls_back_to_the_model() {
         let gpu = Device::Gpu {
             adapter: "NVIDIA H100 80GB HBM3".into(),
+            pci_bus_id: None,
         };
         let selected = open_meter(MeterKind::Auto, &gpu, &MeterOptions::default()).unwrap();
         if nvml::probe().is_err() {

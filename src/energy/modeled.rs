@@ -7,6 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::cpu_tdp::{CpuId, CpuPower};
 use super::{Device, EnergyError, EnergySource, Joules, MeterOptions, PowerMeter, Watts, Window};
 
 /// The power figures of one kind of device.
@@ -54,35 +55,11 @@ impl PowerModel {
     }
 }
 
-/// The CPUs the model knows; GPUs come from [`crate::hardware::GPUS`]. Idle:
-/// [`CPU_IDLE_SHARE`].
-pub const CPU_MODELS: &[PowerModel] = &[PowerModel {
-    name: "AMD EPYC cloud vCPU",
-    matches: &["amd epyc"],
-    excludes: &[],
-    // 360 W / 192 threads.
-    max: Watts(360.0 / 192.0),
-    idle: Watts(360.0 / 192.0 * CPU_IDLE_SHARE),
-    per_logical_cpu: true,
-    source: "EPYC 9654 (Zen 4): 360 W default TDP over 192 threads = 1.875 W per vCPU \
-                 (AMD EPYC 9654 product page)",
-}];
-
 impl PowerModel {
-    /// The model for a device name, if any: a GPU of the hardware table,
-    /// else a CPU of [`CPU_MODELS`].
+    /// The model for a GPU adapter name, if any, from the hardware table
+    /// ([`crate::hardware::GPUS`]); CPUs use [`super::cpu_tdp`].
     pub fn lookup(device_name: &str) -> Option<PowerModel> {
-        if let Some(g) = crate::hardware::gpu_for_adapter(device_name) {
-            return Some(PowerModel::of_gpu(g));
-        }
-        let name = device_name.to_lowercase();
-        CPU_MODELS
-            .iter()
-            .find(|m| {
-                m.matches.iter().all(|s| name.contains(s))
-                    && !m.excludes.iter().any(|s| name.contains(s))
-            })
-            .copied()
+        crate::hardware::gpu_for_adapter(device_name).map(PowerModel::of_gpu)
     }
 }
 
@@ -153,12 +130,23 @@ impl ModeledMeter {
         }
     }
 
-    /// The model for `device`: the override if given, else the table entry
-    /// (CPU figures scaled by the machine's logical CPUs).
+    /// The model for `device`: the override if given, else the table entry;
+    /// every CPU has one ([`super::cpu_tdp`], scaled by the machine's logical CPUs,
+    /// with this machine's `/proc/cpuinfo` identity).
     ///
     /// # Errors
-    /// [`EnergyError::NoModel`] when neither exists.
+    /// [`EnergyError::NoModel`] for a GPU with neither.
     pub fn for_device(device: &Device, options: &MeterOptions) -> Result<Self, EnergyError> {
+        if let (
+            Device::Cpu {
+                model,
+                logical_cpus,
+            },
+            None,
+        ) = (device, options.cpu_watts)
+        {
+            return Ok(Self::for_cpu(model, CpuId::detect(), *logical_cpus));
+        }
         let (name, given, flag, cpus) = match device {
             Device::Cpu {
                 model,
@@ -169,7 +157,7 @@ impl ModeledMeter {
                 "--cpu-watts",
                 (*logical_cpus).max(1),
             ),
-            Device::Gpu { adapter } => (adapter, options.gpu_watts, "--gpu-watts", 1),
+            Device::Gpu { adapter, .. } => (adapter, options.gpu_watts, "--gpu-watts", 1),
         };
         if let Some(o) = given {
             return Ok(ModeledMeter::new(
@@ -209,6 +197,24 @@ impl ModeledMeter {
             )
         };
         Ok(ModeledMeter::new(idle, max, basis))
+    }
+
+    /// The CPU power model for a CPU named `name` with identity `id` and
+    /// `logical_cpus` logical CPUs: [`CpuPower::lookup`]'s watts per logical
+    /// CPU times the logical CPUs, idle [`CPU_IDLE_SHARE`] of that.
+    pub fn for_cpu(name: &str, id: Option<CpuId>, logical_cpus: usize) -> Self {
+        let power = CpuPower::lookup(name, id);
+        let cpus = logical_cpus.max(1);
+        let max = Watts(power.watts_per_logical_cpu() * cpus as f64);
+        let idle = Watts(max.0 * CPU_IDLE_SHARE);
+        let basis = format!(
+            "CPU power model for {name}, {cpus} logical CPUs × {:.3} W = {max} at full load, \
+             idle {idle} ({:.0} % of TDP, estimate); {}",
+            power.watts_per_logical_cpu(),
+            CPU_IDLE_SHARE * 100.0,
+            power.basis()
+        );
+        ModeledMeter::new(idle, max, basis)
     }
 
     /// The modeled power at a utilization (0 ..= 1).
@@ -270,11 +276,12 @@ mod tests {
 
     #[test]
     fn cpu_model_scales_with_logical_cpus_and_utilization() {
-        let device = Device::Cpu {
-            model: "AMD EPYC".into(),
-            logical_cpus: 2,
+        let genoa = CpuId::X86 {
+            amd: true,
+            family: 0x19,
+            model: 0x11,
         };
-        let mut m = ModeledMeter::for_device(&device, &MeterOptions::default()).unwrap();
+        let mut m = ModeledMeter::for_cpu("AMD EPYC", Some(genoa), 2);
         assert_eq!(m.power(1.0), Watts(3.75));
         assert_eq!(m.power(0.0), Watts(3.75 * 0.3));
         assert!((m.power(0.5).0 - (1.125 + 0.5 * 2.625)).abs() < 1e-12);
@@ -288,10 +295,13 @@ mod tests {
         assert_eq!(j, Joules(7.5));
         let basis = m.source().to_string();
         assert!(
-            basis.starts_with("modeled: AMD EPYC cloud vCPU estimate"),
+            basis.starts_with("modeled: CPU power model for AMD EPYC, 2 logical CPUs"),
             "{basis}"
         );
-        assert!(basis.contains("2 logical CPUs"), "{basis}");
+        assert!(
+            basis.contains("Genoa") && basis.contains("EPYC 9654"),
+            "{basis}"
+        );
         assert!(matches!(
             m.stop(Window {
                 elapsed: Duration::from_secs(1),
@@ -302,9 +312,24 @@ mod tests {
     }
 
     #[test]
+    fn every_cpu_gets_a_model() {
+        // No identity, no known name: the per-logical-CPU default, and it says so.
+        let device = Device::Cpu {
+            model: "Intel(R) Xeon(R) CPU @ 2.20GHz".into(),
+            logical_cpus: 4,
+        };
+        let m = ModeledMeter::for_cpu("Intel(R) Xeon(R) CPU @ 2.20GHz", None, 4);
+        assert_eq!(m.power(1.0), Watts(16.0));
+        assert!(m.source().to_string().contains("not in the TDP table"));
+        // Through the device: a model always exists for a CPU.
+        assert!(ModeledMeter::for_device(&device, &MeterOptions::default()).is_ok());
+    }
+
+    #[test]
     fn unknown_device_asks_for_the_flag_and_override_wins() {
         let device = Device::Gpu {
             adapter: "llvmpipe".into(),
+            pci_bus_id: None,
         };
         let err = ModeledMeter::for_device(&device, &MeterOptions::default()).unwrap_err();
         assert_eq!(

@@ -26,7 +26,7 @@ impl NvmlMeter {
     ///
     /// # Errors
     /// Always.
-    pub fn open(_adapter: &str) -> Result<Self, EnergyError> {
+    pub fn open(_adapter: &str, _pci_bus_id: Option<&str>) -> Result<Self, EnergyError> {
         Err(EnergyError::NvmlUnavailable {
             reason: NOT_BUILT.into(),
         })

@@ -2,10 +2,11 @@
 //!
 //! Each package domain exposes `energy_uj`, a counter in microjoules that
 //! wraps at `max_energy_range_uj` (Linux `Documentation/power/powercap/powercap.rst`).
-//! AMD CPUs use the same `intel-rapl` zone names. Only package domains
-//! (`intel-rapl:N` whose `name` starts with `package`) are read, and summed:
-//! their sub-zones (`intel-rapl:N:M`, cores, uncore, DRAM) are parts of them
-//! or, for DRAM, outside the CPU. Since Linux 5.10 (commit 949dd0104c49, for
+//! AMD CPUs use the same `intel-rapl` zone names. Package domains
+//! (`intel-rapl:N` whose `name` starts with `package`) and DRAM domains
+//! (`name` `dram`, usually the sub-zone `intel-rapl:N:M`) are read and summed:
+//! the other sub-zones (cores, uncore) are parts of a package, and `psys`
+//! overlaps it. DRAM is outside the package, so it adds to it. Since Linux 5.10 (commit 949dd0104c49, for
 //! CVE-2020-8694) `energy_uj` is readable by root only.
 
 use std::io;
@@ -52,21 +53,28 @@ impl RaplMeter {
                 e.to_string()
             })
         })?;
-        let mut zones: Vec<(u32, PathBuf)> = entries
+        let mut zones: Vec<((u32, Option<u32>), PathBuf)> = entries
             .filter_map(Result::ok)
             .filter_map(|entry| {
                 let file_name = entry.file_name();
                 let index = file_name.to_str()?.strip_prefix("intel-rapl:")?;
-                // Top-level zones only: `intel-rapl:0`, not `intel-rapl:0:1`.
-                let index: u32 = index.parse().ok()?;
-                Some((index, entry.path()))
+                // `intel-rapl:0` (a package, psys) or `intel-rapl:0:1` (its core,
+                // uncore or DRAM sub-zone).
+                let (zone, sub) = match index.split_once(':') {
+                    Some((z, s)) => (z.parse().ok()?, Some(s.parse().ok()?)),
+                    None => (index.parse().ok()?, None),
+                };
+                Some(((zone, sub), entry.path()))
             })
             .collect();
         zones.sort();
         let mut domains = Vec::new();
-        for (_, dir) in zones {
+        for ((_, sub), dir) in zones {
             let name = read_text(&dir.join("name"))?;
-            if !name.starts_with("package") {
+            // Packages (top level), and DRAM wherever it sits: core and uncore
+            // are parts of a package, psys overlaps it.
+            let wanted = (sub.is_none() && name.starts_with("package")) || name == "dram";
+            if !wanted {
                 continue;
             }
             let max_range_uj = read_u64(&dir.join("max_energy_range_uj"))?;
@@ -79,7 +87,7 @@ impl RaplMeter {
                 last_uj,
             });
         }
-        if domains.is_empty() {
+        if !domains.iter().any(|d| d.name.starts_with("package")) {
             return Err(unavailable("no intel-rapl:N package domain".into()));
         }
         Ok(RaplMeter {
@@ -89,7 +97,7 @@ impl RaplMeter {
         })
     }
 
-    /// Names of the package domains read (`package-0`, ...).
+    /// Names of the domains read (`package-0`, `dram`, ...).
     pub fn domains(&self) -> Vec<&str> {
         self.domains.iter().map(|d| d.name.as_str()).collect()
     }
@@ -141,7 +149,15 @@ pub fn counter_delta(before: u64, after: u64, max_range: u64) -> u64 {
 impl PowerMeter for RaplMeter {
     fn source(&self) -> EnergySource {
         EnergySource::Measured {
-            source: format!("RAPL package energy ({})", self.domains().join(" + ")),
+            source: format!(
+                "RAPL {} energy ({})",
+                if self.domains.iter().any(|d| d.name == "dram") {
+                    "package and DRAM"
+                } else {
+                    "package"
+                },
+                self.domains().join(" + ")
+            ),
         }
     }
 

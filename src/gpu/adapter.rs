@@ -67,6 +67,32 @@ pub fn backends() -> wgpu::Backends {
     wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all())
 }
 
+/// Checks `WGPU_BACKEND`: wgpu drops names it does not know (leaving no
+/// backend at all for a typo), so hashwatt refuses them instead.
+///
+/// # Errors
+/// [`GpuError::BackendEnv`] naming the unknown entry.
+pub fn check_env() -> Result<(), GpuError> {
+    let Some(value) = std::env::var_os("WGPU_BACKEND") else {
+        return Ok(());
+    };
+    let value = value.to_string_lossy().into_owned();
+    const KNOWN: &[&str] = &[
+        "vulkan", "vk", "dx12", "d3d12", "metal", "mtl", "opengl", "gles", "gl",
+    ];
+    let unknown = value
+        .split(',')
+        .map(|b| b.trim().to_lowercase())
+        .find(|b| !KNOWN.contains(&b.as_str()));
+    match unknown {
+        Some(name) => Err(GpuError::BackendEnv {
+            value: value.chars().take(80).collect(),
+            unknown: name.chars().take(40).collect(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// A wgpu instance configured from the environment.
 pub fn instance() -> wgpu::Instance {
     let desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();

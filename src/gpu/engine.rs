@@ -12,24 +12,39 @@
 //! submission; once it fires nothing new is queued, the batches in flight
 //! finish and their hits are reported, so no hit in the searched part is
 //! missing. A cancel in the first three quarters of a batch returns when that
-//! batch ends; one in the last quarter also waits for the queued batch: at most
-//! about 1.25 batch times, on average about half of one.
+//! batch ends; one in the last quarter also waits for the queued batch. So the
+//! hand-back takes on average about 0.75 of a batch time (the rest of the
+//! running batch plus, a quarter of the time, much of the queued one) and at
+//! worst about 1.25 batch times plus the readback; `hashwatt bench` measures
+//! the distribution (`cancel_latency`: p50, p99, max).
 //!
 //! Every candidate is re-checked with [`Job::verify`]. A batch whose hit buffer
-//! overflowed is searched again on the CPU with the scalar kernel.
+//! overflowed is searched again by a [`CpuEngine`] on every core with the best
+//! CPU kernel, under the same cancel token (a cancel during that re-scan
+//! counts only the nonces it covered).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::adapter::{self, Tuning};
 use super::context::{GpuContext, GpuParams, MAX_BATCH, Pending, SLOTS};
 use super::{GpuError, GpuOptions};
+use crate::search::CpuEngine;
 use crate::search::{
     CancelToken, Engine, EngineKind, Hit, Job, SearchError, SearchOutcome, SearchStats,
 };
-use crate::sha256::scalar;
+use crate::sha256::CpuKernel;
+
+/// The allocator's block sizes: the engine's buffers take about 1 MiB at the
+/// default hit capacity (two slots of a 160-byte uniform, a 256 KiB hit
+/// buffer and its 256 KiB readback copy), so it asks
+/// for the smallest blocks wgpu allows (4 MiB device, 4 MiB host) instead of
+/// `Performance`'s 128 MiB device blocks on a GPU shared with AI work.
+pub const MEMORY_HINTS: wgpu::MemoryHints = wgpu::MemoryHints::Manual {
+    suballocated_device_memory_block_size: 4 << 20..8 << 20,
+};
 
 /// Workgroups in the first batch an engine runs, before any timing is known.
 const FIRST_BATCH_WORKGROUPS: u64 = 64;
@@ -46,6 +61,9 @@ pub struct GpuEngine {
     rate: AtomicU64,
     /// Set by the device-lost callback when this engine owns the device.
     lost: Arc<Mutex<Option<String>>>,
+    /// The CPU engine that searches a batch again when its hit buffer
+    /// overflowed, started on first use.
+    overflow: OnceLock<CpuEngine>,
 }
 
 impl GpuEngine {
@@ -56,6 +74,7 @@ impl GpuEngine {
     /// [`GpuError::RequestDevice`], or a pipeline build error.
     pub fn open(options: &GpuOptions) -> Result<GpuEngine, GpuError> {
         options.validate()?;
+        adapter::check_env()?;
         let instance = adapter::instance();
         let adapters = adapter::enumerate(&instance);
         let chosen = adapter::select(&adapters, options.adapter.as_deref())?;
@@ -76,7 +95,7 @@ impl GpuEngine {
             label: Some("hashwatt"),
             required_features: wgpu::Features::empty(),
             required_limits: adapter.limits(),
-            memory_hints: wgpu::MemoryHints::Performance,
+            memory_hints: MEMORY_HINTS,
             ..Default::default()
         }))
         .map_err(|e| GpuError::RequestDevice {
@@ -118,6 +137,18 @@ impl GpuEngine {
     ) -> Result<GpuEngine, GpuError> {
         options.validate()?;
         let limits = device.limits();
+        let max_workgroup = limits
+            .max_compute_workgroup_size_x
+            .min(limits.max_compute_invocations_per_workgroup);
+        if let Some(n) = options.workgroup_size
+            && n > max_workgroup
+        {
+            return Err(GpuError::InvalidOption {
+                name: "workgroup_size",
+                value: n.to_string(),
+                expected: format!("1 ..= {max_workgroup} on {}", info.name),
+            });
+        }
         let default = Tuning::for_adapter(&info, &limits);
         let tuning = Tuning {
             workgroup_size: options.workgroup_size.unwrap_or(default.workgroup_size),
@@ -140,6 +171,7 @@ impl GpuEngine {
             batch_nonces: AtomicU64::new(first),
             rate: AtomicU64::new(0),
             lost: Arc::default(),
+            overflow: OnceLock::new(),
         })
     }
 
@@ -159,6 +191,17 @@ impl GpuEngine {
     /// The current batch size in nonces (adapted to [`GpuOptions::batch_time`]).
     pub fn batch_nonces(&self) -> u64 {
         self.batch_nonces.load(Ordering::Relaxed)
+    }
+
+    /// The CPU engine for overflowed batches (started on first use).
+    fn overflow_engine(&self) -> Result<&CpuEngine, GpuError> {
+        if let Some(engine) = self.overflow.get() {
+            return Ok(engine);
+        }
+        let engine = CpuEngine::new(CpuKernel::best(), None).map_err(|e| GpuError::Rescan {
+            reason: e.to_string(),
+        })?;
+        Ok(self.overflow.get_or_init(|| engine))
     }
 
     fn check_lost(&self) -> Result<(), GpuError> {
@@ -212,7 +255,6 @@ impl GpuEngine {
         let mut hits: Vec<Hit> = Vec::new();
         let mut hashes = 0u64;
         let mut last_done: Option<Instant> = None;
-        let mut candidates = Vec::new();
 
         let result = (|| -> Result<(), GpuError> {
             loop {
@@ -262,10 +304,21 @@ impl GpuEngine {
                 let range = batch.lo..batch.lo + u64::from(batch.n);
                 if readback.overflowed() {
                     // More candidates than the buffer holds: search this batch
-                    // again on the CPU so none is lost.
-                    candidates.clear();
-                    scalar::scan(&pre, batch.lo as u32, batch.n, &mut candidates);
-                    hits.extend(candidates.iter().filter_map(|&n| job.verify(n)));
+                    // again with the CPU engine (every core, best kernel),
+                    // which honours the cancel token too.
+                    let rescan = Job {
+                        start: batch.lo as u32,
+                        count: u64::from(batch.n),
+                        ..*job
+                    };
+                    let outcome = self
+                        .overflow_engine()?
+                        .search(&rescan, cancel)
+                        .map_err(|e| GpuError::Rescan {
+                            reason: e.to_string(),
+                        })?;
+                    hits.extend(outcome.hits);
+                    hashes += outcome.stats.hashes;
                 } else {
                     hits.extend(
                         readback
@@ -274,8 +327,8 @@ impl GpuEngine {
                             .filter(|&&n| range.contains(&u64::from(n)))
                             .filter_map(|&n| job.verify(n)),
                     );
+                    hashes += u64::from(batch.n);
                 }
-                hashes += u64::from(batch.n);
             }
         })();
         if let Err(e) = result {
@@ -355,5 +408,17 @@ impl Engine for GpuEngine {
     fn search(&self, job: &Job, cancel: &CancelToken) -> Result<SearchOutcome, SearchError> {
         let end = job.end()?;
         Ok(self.run(job, end, cancel)?)
+    }
+
+    fn pci_bus_id(&self) -> Option<String> {
+        let id = self.info.device_pci_bus_id.trim();
+        (!id.is_empty()).then(|| id.to_string())
+    }
+
+    fn device_memory_bytes(&self) -> Option<u64> {
+        let ctx = self.ctx.lock().ok()?;
+        ctx.device()
+            .generate_allocator_report()
+            .map(|r| r.total_reserved_bytes)
     }
 }

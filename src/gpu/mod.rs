@@ -28,16 +28,20 @@ pub const ENTRY_POINT: &str = "main";
 /// Default wall time one batch should take on the GPU.
 ///
 /// Cancellation is checked between batches, so this bounds how fast the GPU is
-/// handed back (see [`GpuEngine`]); 20 ms keeps the per-submission overhead
-/// (tens of microseconds) well under 1 %.
-pub const DEFAULT_BATCH_TIME: Duration = Duration::from_millis(20);
+/// handed back (see [`GpuEngine`]): a cancel waits on average about 0.75 of a
+/// batch and at worst about 1.25 batches plus the readback, so 4 ms keeps the
+/// hand-back under 10 ms, the goal for a GPU shared with AI work. The
+/// per-submission overhead (tens of microseconds) stays around 1 %; on lavapipe
+/// the rate at 4 ms is within a few percent of the 20 ms setting
+/// (BENCHMARKS.md). `--gpu-batch-ms` changes it.
+pub const DEFAULT_BATCH_TIME: Duration = Duration::from_millis(4);
 
 /// Default capacity of the hit buffer, in candidate nonces.
 ///
 /// A real target yields a candidate per 2^32 nonces; only targets easier than
 /// about capacity / batch size overflow it, and such a batch is searched again
-/// on the CPU, so no hit is lost.
-pub const DEFAULT_HIT_CAPACITY: u32 = 1 << 14;
+/// on the CPU, so no hit is lost. 2^16 nonces: 256 KiB, plus its readback copy.
+pub const DEFAULT_HIT_CAPACITY: u32 = 1 << 16;
 
 /// Errors from the GPU backend.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +52,17 @@ pub enum GpuError {
     NoAdapter {
         /// What was searched.
         reason: String,
+    },
+    /// `WGPU_BACKEND` names a backend wgpu does not know.
+    #[error(
+        "WGPU_BACKEND={value:?} names unknown backend {unknown:?} \
+         (expected a comma list of vulkan, metal, dx12, gl)"
+    )]
+    BackendEnv {
+        /// The variable's value.
+        value: String,
+        /// The first unknown entry.
+        unknown: String,
     },
     /// `--adapter` matched no adapter.
     #[error("no GPU adapter matches --adapter {spec:?} (adapters: {available})")]
@@ -100,6 +115,12 @@ pub enum GpuError {
         value: String,
         /// What is accepted.
         expected: String,
+    },
+    /// Searching an overflowed batch again on the CPU failed.
+    #[error("re-searching an overflowed batch on the CPU failed: {reason}")]
+    Rescan {
+        /// Why.
+        reason: String,
     },
     /// The engine's lock was poisoned by a panic in another search.
     #[error("GPU engine state is unusable after a panic in another thread")]

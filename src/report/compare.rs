@@ -34,7 +34,7 @@ pub const COMPARE_SCHEMA: &str = "hashwatt.compare/1";
 #[non_exhaustive]
 pub enum CompareError {
     /// A file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         /// File.
         path: PathBuf,

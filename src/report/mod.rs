@@ -5,6 +5,7 @@
 //! bench or econ reports side by side; [`plot`] draws the economics
 //! sensitivity charts as SVG.
 
+pub mod atomic;
 pub mod compare;
 pub mod csv;
 pub mod json;

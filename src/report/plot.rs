@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 #[non_exhaustive]
 pub enum PlotError {
     /// The output directory could not be created.
-    #[error("cannot create plot directory {}: {source}", path.display())]
+    #[error("cannot create plot directory {}", path.display())]
     CreateDir {
         /// Directory.
         path: PathBuf,

@@ -6,6 +6,7 @@
 //! nonce, none missed and none twice, plus [`SearchStats`].
 
 pub mod cpu;
+pub mod stream;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -266,4 +267,16 @@ pub trait Engine: Send + Sync {
     /// # Errors
     /// [`SearchError`] for an invalid range or a backend failure.
     fn search(&self, job: &Job, cancel: &CancelToken) -> Result<SearchOutcome, SearchError>;
+
+    /// Device memory the engine's allocator has reserved, in bytes, where the
+    /// backend reports it (GPU engines); `None` otherwise.
+    fn device_memory_bytes(&self) -> Option<u64> {
+        None
+    }
+
+    /// The PCI bus id of the device (`domain:bus:device.function`), where the
+    /// backend reports it (GPU engines): how energy meters find the same device.
+    fn pci_bus_id(&self) -> Option<String> {
+        None
+    }
 }
