@@ -12,6 +12,8 @@
 //! - [`energy`]: power meters (NVML, RAPL, modeled) and energy units;
 //! - [`economics`]: mining revenue vs modeled inference value, break-evens, site view, scheduler API;
 //! - [`report`]: machine descriptions and report outputs.
+//! - [`stratum`]: Stratum V1 messages, jobs and the pool connection;
+//! - [`mine`]: the long-running [`mine::Miner`] (pools → engines → shares).
 //!
 //! ```
 //! use hashwatt::header::Header;
@@ -36,7 +38,9 @@ pub mod economics;
 pub mod energy;
 pub mod gpu;
 pub mod header;
+pub mod mine;
 pub mod pow;
 pub mod report;
 pub mod search;
 pub mod sha256;
+pub mod stratum;

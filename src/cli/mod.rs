@@ -6,6 +6,7 @@ mod devices;
 mod econ;
 mod hash;
 mod search;
+mod share;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +33,8 @@ enum Command {
     Econ(Box<econ::Args>),
     /// Compare bench or econ reports side by side.
     Compare(compare::Args),
+    /// Rebuild a logged Stratum share (notify + submit lines) and rate it.
+    Share(share::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -44,6 +47,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Devices(args) => devices::run(args),
         Command::Econ(args) => econ::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Share(args) => share::run(args),
     }
 }
 
