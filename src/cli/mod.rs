@@ -5,6 +5,7 @@ mod compare;
 mod devices;
 mod econ;
 mod hash;
+mod mine;
 mod search;
 mod share;
 
@@ -35,6 +36,8 @@ enum Command {
     Compare(compare::Args),
     /// Rebuild a logged Stratum share (notify + submit lines) and rate it.
     Share(share::Args),
+    /// Mine for Stratum V1 pools: live status, --json events, clean stop on Ctrl-C/SIGTERM.
+    Mine(mine::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -48,6 +51,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Econ(args) => econ::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Share(args) => share::run(args),
+        Command::Mine(args) => mine::run(args),
     }
 }
 
