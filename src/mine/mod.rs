@@ -511,6 +511,9 @@ struct Slot {
 /// State shared by the miner's threads.
 pub(crate) struct Shared {
     stop: AtomicBool,
+    /// Set after the engines have stopped: the pool thread sends their last
+    /// shares, waits briefly for the answers, and closes.
+    stop_pool: AtomicBool,
     work: Mutex<Option<Arc<Work>>>,
     work_cv: Condvar,
     slots: Vec<Slot>,
@@ -541,6 +544,10 @@ impl Shared {
 
     pub(crate) fn stopping(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn pool_stopping(&self) -> bool {
+        self.stop_pool.load(Ordering::Relaxed)
     }
 
     pub(crate) fn counters(&self) -> MutexGuard<'_, Counters> {
@@ -624,6 +631,7 @@ impl Miner {
             .collect();
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
+            stop_pool: AtomicBool::new(false),
             work: Mutex::new(None),
             work_cv: Condvar::new(),
             slots,
@@ -765,7 +773,14 @@ impl Miner {
             slot.cv.notify_all();
         }
         self.shared.work_cv.notify_all();
+        // Engines first (the pool thread is the last one started), so that
+        // the shares of their last batch still reach the pool.
+        let pool = self.threads.pop();
         for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        self.shared.stop_pool.store(true, Ordering::Relaxed);
+        if let Some(t) = pool {
             let _ = t.join();
         }
     }
