@@ -8,6 +8,7 @@ mod hash;
 mod mine;
 mod search;
 mod share;
+mod template;
 
 use clap::{Parser, Subcommand};
 
@@ -38,6 +39,8 @@ enum Command {
     Share(share::Args),
     /// Mine for Stratum V1 pools: live status, --json events, clean stop on Ctrl-C/SIGTERM.
     Mine(mine::Args),
+    /// Check a getblocktemplate result and show the Stratum job built from it.
+    Template(template::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -52,6 +55,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Compare(args) => compare::run(args),
         Command::Share(args) => share::run(args),
         Command::Mine(args) => mine::run(args),
+        Command::Template(args) => template::run(args),
     }
 }
 
