@@ -43,7 +43,7 @@ pub fn script_pubkey(address: &str) -> Result<(Vec<u8>, AddressNetwork), Address
         if lower.starts_with(&format!("{hrp}1")) {
             let (got, version, program) =
                 bech32::segwit::decode(address).map_err(|e| err(e.to_string()))?;
-            if got.as_str() != hrp {
+            if !got.as_str().eq_ignore_ascii_case(hrp) {
                 return Err(err(format!("unexpected prefix {got}")));
             }
             let v = version.to_u8();
