@@ -47,7 +47,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let engine: Arc<dyn Engine> = Arc::from(backend::open(choice, &options)?.engine);
     let dur = Duration::from_secs_f64(seconds);
-    println!("engine {} ({} threads) on {}", engine.name(), engine.threads(), engine.device());
+    println!(
+        "engine {} ({} threads) on {}",
+        engine.name(),
+        engine.threads(),
+        engine.device()
+    );
     println!("round  bench MH/s  stratum MH/s  ratio  shares accepted");
     let mut ratios = Vec::new();
     for round in 1..=rounds {
@@ -55,22 +60,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (mined, accepted) = mine(Arc::clone(&engine), dur, bench)?;
         let ratio = mined / bench;
         ratios.push(ratio);
-        println!("{round:>5}  {:>10.3}  {:>12.3}  {ratio:.4}  {accepted}", bench / 1e6, mined / 1e6);
+        println!(
+            "{round:>5}  {:>10.3}  {:>12.3}  {ratio:.4}  {accepted}",
+            bench / 1e6,
+            mined / 1e6
+        );
     }
     ratios.sort_by(f64::total_cmp);
-    println!("median ratio {:.4} over {rounds} rounds", ratios[ratios.len() / 2]);
+    println!(
+        "median ratio {:.4} over {rounds} rounds",
+        ratios[ratios.len() / 2]
+    );
     Ok(())
 }
 
 /// Mines for `dur` from a chunk boundary to a chunk boundary; returns (H/s, shares accepted).
-fn mine(engine: Arc<dyn Engine>, dur: Duration, bench_rate: f64) -> Result<(f64, u64), Box<dyn std::error::Error>> {
+fn mine(
+    engine: Arc<dyn Engine>,
+    dur: Duration,
+    bench_rate: f64,
+) -> Result<(f64, u64), Box<dyn std::error::Error>> {
     let difficulty = (bench_rate / 10.0 / 4_294_967_296.0).max(1e-6);
     let p = pool::TestPool::start(pool::PoolOptions {
         difficulty,
         job_interval: Duration::from_secs(1),
         ..pool::PoolOptions::default()
     })?;
-    let config = MinerConfig::new(WorkSource::Pools(vec![PoolConfig::new(&p.url(), "bench", "x")]));
+    let config = MinerConfig::new(WorkSource::Pools(vec![PoolConfig::new(
+        &p.url(),
+        "bench",
+        "x",
+    )]));
     let miner = Miner::start(config, vec![engine], None)?;
     let boundary = |after: u64| -> (Instant, u64) {
         loop {

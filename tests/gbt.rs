@@ -12,7 +12,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/gbt").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/gbt")
+        .join(name)
 }
 
 fn template_json(path: &std::path::Path) -> Result<Value, String> {
@@ -41,7 +43,10 @@ fn oracle_root(mut level: Vec<Vec<u8>>) -> Vec<u8> {
         if level.len() % 2 == 1 {
             level.push(level.last().unwrap().clone());
         }
-        level = level.chunks(2).map(|p| dsha(&[p[0].clone(), p[1].clone()].concat())).collect();
+        level = level
+            .chunks(2)
+            .map(|p| dsha(&[p[0].clone(), p[1].clone()].concat()))
+            .collect();
     }
     level.remove(0)
 }
@@ -69,7 +74,10 @@ fn ckpool_regtest_job_is_reproduced() {
     assert!(notify[3].as_str().unwrap().contains(wc));
     assert_eq!(wc, file["gbt"]["default_witness_commitment"]);
     // Regtest halves every 150 blocks: 505 / 150 = 3 halvings.
-    assert_eq!(v["coinbase_value"].as_u64().unwrap() - v["fees"].as_u64().unwrap(), 50_0000_0000 >> 3);
+    assert_eq!(
+        v["coinbase_value"].as_u64().unwrap() - v["fees"].as_u64().unwrap(),
+        50_0000_0000 >> 3
+    );
 }
 
 #[test]
@@ -80,23 +88,46 @@ fn testnet3_template_values() {
     assert_eq!(v["height"], 2_442_185);
     assert_eq!(v["bits"], "192495f8");
     assert_eq!(v["prev_blockhash"], gbt["previousblockhash"]);
-    assert_eq!(v["stratum_prevhash"], "171592f223740e92d223f6e68bff25279af7ac4f2246451e0000000200000000");
+    assert_eq!(
+        v["stratum_prevhash"],
+        "171592f223740e92d223f6e68bff25279af7ac4f2246451e0000000200000000"
+    );
     assert_eq!(v["witness_commitment"], gbt["default_witness_commitment"]);
-    let fees: u64 = gbt["transactions"].as_array().unwrap().iter().map(|t| t["fee"].as_u64().unwrap()).sum();
+    let fees: u64 = gbt["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["fee"].as_u64().unwrap())
+        .sum();
     assert_eq!(v["fees"], fees);
     assert_eq!(v["coinbase_value"], gbt["coinbasevalue"]);
     // The branch folds any coinbase hash into the textbook merkle root.
     let coinbase_hash = dsha(b"any coinbase");
-    let txids: Vec<Vec<u8>> = gbt["transactions"].as_array().unwrap().iter().map(|t| rev(t["txid"].as_str().unwrap())).collect();
-    let expected = oracle_root(std::iter::once(coinbase_hash.clone()).chain(txids).collect());
+    let txids: Vec<Vec<u8>> = gbt["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| rev(t["txid"].as_str().unwrap()))
+        .collect();
+    let expected = oracle_root(
+        std::iter::once(coinbase_hash.clone())
+            .chain(txids)
+            .collect(),
+    );
     let folded = v["merkle_branch"]
         .as_array()
         .unwrap()
         .iter()
-        .fold(coinbase_hash, |acc, b| dsha(&[acc, hex::decode(b.as_str().unwrap()).unwrap()].concat()));
+        .fold(coinbase_hash, |acc, b| {
+            dsha(&[acc, hex::decode(b.as_str().unwrap()).unwrap()].concat())
+        });
     assert_eq!(folded, expected);
     // Text output too.
-    let out = common::hashwatt_command().args(["template", "--gbt"]).arg(&path).output().unwrap();
+    let out = common::hashwatt_command()
+        .args(["template", "--gbt"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("subsidy 2441406 + fees 24311"));
 }
@@ -107,17 +138,35 @@ fn tampered_templates_fail_clearly() {
     let good: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-        ("transaction 1 txid does not match", Box::new(|v| v["transactions"][1]["txid"] = "00".repeat(32).into())),
-        ("transaction 2 hash (wtxid) does not match", Box::new(|v| v["transactions"][2]["hash"] = "11".repeat(32).into())),
-        ("fees does not match", Box::new(|v| v["transactions"][0]["fee"] = 14301.into())),
-        ("default_witness_commitment does not match", Box::new(|v| {
-            v["default_witness_commitment"] = format!("6a24aa21a9ed{}", "22".repeat(32)).into();
-        })),
-        ("transaction 3: not a well-formed transaction", Box::new(|v| {
-            let d = v["transactions"][3]["data"].as_str().unwrap().to_string();
-            v["transactions"][3]["data"] = d[..d.len() - 10].into();
-        })),
-        ("not a getblocktemplate result", Box::new(|v| *v = serde_json::json!({"height": 1}))),
+        (
+            "transaction 1 txid does not match",
+            Box::new(|v| v["transactions"][1]["txid"] = "00".repeat(32).into()),
+        ),
+        (
+            "transaction 2 hash (wtxid) does not match",
+            Box::new(|v| v["transactions"][2]["hash"] = "11".repeat(32).into()),
+        ),
+        (
+            "fees does not match",
+            Box::new(|v| v["transactions"][0]["fee"] = 14301.into()),
+        ),
+        (
+            "default_witness_commitment does not match",
+            Box::new(|v| {
+                v["default_witness_commitment"] = format!("6a24aa21a9ed{}", "22".repeat(32)).into();
+            }),
+        ),
+        (
+            "transaction 3: not a well-formed transaction",
+            Box::new(|v| {
+                let d = v["transactions"][3]["data"].as_str().unwrap().to_string();
+                v["transactions"][3]["data"] = d[..d.len() - 10].into();
+            }),
+        ),
+        (
+            "not a getblocktemplate result",
+            Box::new(|v| *v = serde_json::json!({"height": 1})),
+        ),
     ];
     for (i, (needle, tamper)) in cases.iter().enumerate() {
         let mut v = good.clone();
