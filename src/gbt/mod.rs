@@ -12,6 +12,7 @@
 
 pub mod address;
 pub mod coinbase;
+pub mod rpc;
 
 use serde::Deserialize;
 

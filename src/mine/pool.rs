@@ -53,7 +53,7 @@ enum End {
 }
 
 /// Sleeps `d` in small steps; false when the miner stops meanwhile.
-fn sleep(shared: &Shared, d: Duration) -> bool {
+pub(crate) fn sleep(shared: &Shared, d: Duration) -> bool {
     let until = Instant::now() + d;
     while Instant::now() < until {
         if shared.pool_stopping() {
