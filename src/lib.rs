@@ -15,6 +15,9 @@
 //! - [`energy`]: power meters (NVML, RAPL, modeled) and energy units;
 //! - [`economics`]: mining revenue vs modeled inference value, break-evens, site view, scheduler API;
 //! - [`report`]: machine descriptions and report outputs.
+//! - [`stratum`]: Stratum V1 messages, jobs and the pool connection;
+//! - [`gbt`]: `getblocktemplate` templates, their checks, coinbase and payout addresses;
+//! - [`mine`]: the long-running [`mine::Miner`] (pools → engines → shares).
 //!
 //! ```
 //! use hashwatt::header::Header;
@@ -38,17 +41,20 @@ pub mod backend;
 pub mod bench;
 pub mod economics;
 pub mod energy;
+pub mod gbt;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod hardware;
 pub mod hash;
 pub mod header;
 pub mod hex;
+pub mod mine;
 pub mod platform;
 pub mod pow;
 pub mod report;
 pub mod search;
 pub mod sha256;
+pub mod stratum;
 pub mod units;
 
 /// The README's Rust examples, run as doctests.

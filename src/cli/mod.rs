@@ -6,8 +6,11 @@ mod devices;
 mod econ;
 mod gpu_flags;
 mod hash;
+mod mine;
 mod search;
 mod signals;
+mod share;
+mod template;
 
 use clap::{Parser, Subcommand};
 
@@ -34,6 +37,12 @@ enum Command {
     Econ(Box<econ::Args>),
     /// Compare bench or econ reports side by side.
     Compare(compare::Args),
+    /// Rebuild a logged Stratum share (notify + submit lines) and rate it.
+    Share(share::Args),
+    /// Mine for Stratum V1 pools: live status, --json events, clean stop on Ctrl-C/SIGTERM.
+    Mine(mine::Args),
+    /// Check a getblocktemplate result and show the Stratum job built from it.
+    Template(template::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -46,6 +55,9 @@ pub fn run() -> anyhow::Result<()> {
         Command::Devices(args) => devices::run(args),
         Command::Econ(args) => econ::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Share(args) => share::run(args),
+        Command::Mine(args) => mine::run(args),
+        Command::Template(args) => template::run(args),
     }
 }
 
