@@ -11,7 +11,8 @@
 //! - [`bench`](mod@bench): the benchmark harness;
 //! - [`energy`]: power meters (NVML, RAPL, modeled) and energy units;
 //! - [`economics`]: mining revenue vs modeled inference value, break-evens, site view, scheduler API;
-//! - [`report`]: machine descriptions and report outputs.
+//! - [`report`]: machine descriptions and report outputs;
+//! - [`agent`]: the idle-time agent (books, HTTP control, Prometheus metrics).
 //!
 //! ```
 //! use hashwatt::header::Header;
@@ -30,6 +31,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod agent;
 pub mod backend;
 pub mod bench;
 pub mod economics;

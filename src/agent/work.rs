@@ -1,0 +1,145 @@
+//! Where the agent's work comes from and where its hits go.
+
+use std::sync::Mutex;
+
+use crate::header::Header;
+use crate::pow::{CompactTarget, Target};
+use crate::search::{Hit, Job, NONCE_SPACE};
+
+use super::AgentError;
+use super::books::unix_now;
+
+/// What became of a hit at or under the share target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShareResult {
+    /// The pool accepted it.
+    Accepted,
+    /// The pool rejected it.
+    Rejected,
+    /// The pool called it stale (its job had ended).
+    Stale,
+    /// No pool to submit to (`--header` mode): counted as found.
+    Found,
+}
+
+impl ShareResult {
+    /// The label used in books and metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            ShareResult::Accepted => "accepted",
+            ShareResult::Rejected => "rejected",
+            ShareResult::Stale => "stale",
+            ShareResult::Found => "found",
+        }
+    }
+}
+
+/// A source of jobs: a pool, or a fixed header.
+pub trait WorkSource: Send + Sync {
+    /// What the work is, for books and status (never a password).
+    fn describe(&self) -> String;
+
+    /// The next job of about `count` nonces for device `device`, from that
+    /// device's own nonce space.
+    ///
+    /// # Errors
+    /// [`AgentError::Work`] when no job is available (e.g. the pool is down).
+    fn next_job(&self, device: usize, count: u64) -> Result<Job, AgentError>;
+
+    /// Hands a hit, already re-checked on the scalar path, to the pool.
+    fn submit(&self, device: usize, job: &Job, hit: &Hit) -> ShareResult;
+
+    /// The network target of the current work (its nBits) and when that
+    /// work arrived, Unix seconds.
+    fn network_bits(&self) -> Option<(CompactTarget, f64)>;
+}
+
+/// A fixed header searched over and over, each device in its own nonce
+/// space (its `time` field offset by the device index, advanced by the
+/// number of devices each time the nonces run out). Nothing is submitted:
+/// hits are counted as found. For measuring hand-back latency and trying
+/// the agent without a pool.
+pub struct FixedHeader {
+    header: Header,
+    share_target: Target,
+    devices: u32,
+    cursors: Mutex<Vec<(u32, u64)>>,
+    since: f64,
+}
+
+impl FixedHeader {
+    /// Work on `header` with shares at `share_target`, for `devices` devices.
+    pub fn new(header: Header, share_target: Target, devices: usize) -> FixedHeader {
+        let n = u32::try_from(devices.max(1)).unwrap_or(u32::MAX);
+        FixedHeader {
+            header,
+            share_target,
+            devices: n,
+            cursors: Mutex::new((0..n).map(|i| (i, 0)).collect()),
+            since: unix_now(),
+        }
+    }
+}
+
+impl WorkSource for FixedHeader {
+    fn describe(&self) -> String {
+        format!(
+            "fixed header {} (no pool: hits are counted, not submitted)",
+            self.header.block_hash()
+        )
+    }
+
+    fn next_job(&self, device: usize, count: u64) -> Result<Job, AgentError> {
+        let mut cursors = self
+            .cursors
+            .lock()
+            .map_err(|_| AgentError::Work("work cursor lock poisoned".into()))?;
+        let slot = cursors
+            .get_mut(device)
+            .ok_or_else(|| AgentError::Work(format!("no device {device}")))?;
+        if slot.1 >= NONCE_SPACE {
+            slot.0 = slot.0.wrapping_add(self.devices);
+            slot.1 = 0;
+        }
+        let count = count.clamp(1, NONCE_SPACE - slot.1);
+        let mut header = self.header;
+        header.time = header.time.wrapping_add(slot.0);
+        // `slot.1 < 2^32` here.
+        let start = u32::try_from(slot.1).unwrap_or(u32::MAX);
+        let job = Job::new(header, start, count, self.share_target)
+            .map_err(|e| AgentError::Work(e.to_string()))?;
+        slot.1 += count;
+        Ok(job)
+    }
+
+    fn submit(&self, _device: usize, _job: &Job, _hit: &Hit) -> ShareResult {
+        ShareResult::Found
+    }
+
+    fn network_bits(&self) -> Option<(CompactTarget, f64)> {
+        Some((self.header.bits, self.since))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
+
+    #[test]
+    fn devices_get_disjoint_nonce_spaces_and_wrap_into_a_new_time() {
+        let h: Header = GENESIS.parse().unwrap_or_else(|e| panic!("{e:?}"));
+        let t = Target::from_compact(h.bits).unwrap_or_else(|e| panic!("{e:?}"));
+        let w = FixedHeader::new(h, t, 2);
+        let a = w.next_job(0, 1000).unwrap_or_else(|e| panic!("{e}"));
+        let b = w.next_job(1, 1000).unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(a.header.time, b.header.time);
+        let a2 = w.next_job(0, NONCE_SPACE).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(a2.start, 1000);
+        assert_eq!(a2.count, NONCE_SPACE - 1000);
+        let a3 = w.next_job(0, 10).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((a3.start, a3.header.time), (0, h.time + 2));
+        assert!(w.next_job(2, 1).is_err());
+    }
+}
