@@ -11,7 +11,9 @@
 //! - [`bench`](mod@bench): the benchmark harness;
 //! - [`energy`]: power meters (NVML, RAPL, modeled) and energy units;
 //! - [`economics`]: mining revenue vs modeled inference value, break-evens, site view, scheduler API;
-//! - [`report`]: machine descriptions and report outputs;
+//! - [`report`]: machine descriptions and report outputs.
+//! - [`stratum`]: Stratum V1 messages, jobs and the pool connection;
+//! - [`mine`]: the long-running [`mine::Miner`] (pools → engines → shares);
 //! - [`agent`]: the idle-time agent (books, HTTP control, Prometheus metrics).
 //!
 //! ```
@@ -38,7 +40,9 @@ pub mod economics;
 pub mod energy;
 pub mod gpu;
 pub mod header;
+pub mod mine;
 pub mod pow;
 pub mod report;
 pub mod search;
 pub mod sha256;
+pub mod stratum;

@@ -5,7 +5,9 @@ mod compare;
 mod devices;
 mod econ;
 mod hash;
+mod mine;
 mod search;
+mod share;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +34,10 @@ enum Command {
     Econ(Box<econ::Args>),
     /// Compare bench or econ reports side by side.
     Compare(compare::Args),
+    /// Rebuild a logged Stratum share (notify + submit lines) and rate it.
+    Share(share::Args),
+    /// Mine for Stratum V1 pools: live status, --json events, clean stop on Ctrl-C/SIGTERM.
+    Mine(mine::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -44,6 +50,8 @@ pub fn run() -> anyhow::Result<()> {
         Command::Devices(args) => devices::run(args),
         Command::Econ(args) => econ::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Share(args) => share::run(args),
+        Command::Mine(args) => mine::run(args),
     }
 }
 
