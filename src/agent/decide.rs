@@ -122,8 +122,13 @@ impl PowerSchedule {
 /// The power price: fixed, or by hour.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PowerPrice {
-    /// `--electricity USD_PER_KWH`.
-    Fixed(UsdPerKwh),
+    /// One price all day.
+    Fixed {
+        /// The price.
+        usd_per_kwh: UsdPerKwh,
+        /// Where it came from (`--electricity`, or the cited default).
+        source: String,
+    },
     /// `--power-schedule FILE`.
     Schedule(PowerSchedule),
 }
@@ -133,7 +138,10 @@ impl PowerPrice {
     /// hour for a schedule).
     pub fn at(&self, now: f64, started: f64) -> Input {
         match self {
-            PowerPrice::Fixed(p) => Input::new(p.get(), "--electricity", started),
+            PowerPrice::Fixed {
+                usd_per_kwh,
+                source,
+            } => Input::new(usd_per_kwh.get(), source.clone(), started),
             PowerPrice::Schedule(s) => {
                 let hour_start = (now / 3600.0).floor() * 3600.0;
                 let hour = ((now / 3600.0).floor() as i64).rem_euclid(24) as usize;

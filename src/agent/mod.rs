@@ -38,13 +38,13 @@ use crate::backend::{self, BackendChoice, EngineOptions};
 use crate::economics::presets::network;
 use crate::energy::{self, MeterKind, MeterOptions, PowerMeter, PowerOverride, Window};
 use crate::gpu::{GpuEngine, GpuOptions};
-use crate::pow::Target;
 use crate::search::{CancelToken, Engine};
 
+use crate::mine::{MineEvent, Miner, ShareStatus};
 use books::{Books, DeviceTotals, Totals, unix_now};
 use decide::{Dwell, Input, Inputs, Policy, PowerPrice, Verdict};
 use metrics::{DeviceLabel, Metrics, ShareLabels, energy_labels};
-use work::{ShareResult, WorkSource};
+use work::AgentWork;
 
 /// When the cited network defaults were true: 12 Jan 2026 00:00 UTC, the
 /// date of [`network::SOURCE`].
@@ -328,7 +328,9 @@ struct Shared {
     books: Mutex<Books>,
     sink: Option<EventSink>,
     metrics: Metrics,
-    work: Arc<dyn WorkSource>,
+    work: AgentWork,
+    /// Network difficulty from the work (pool job or fixed header).
+    network: Mutex<Option<Input>>,
     rates: Mutex<Rates>,
     inputs: Mutex<Option<Inputs>>,
     stopping: AtomicBool,
@@ -441,12 +443,8 @@ impl Shared {
         let cfg = &self.config;
         let difficulty = match cfg.difficulty {
             Some(d) => Input::new(d, "--difficulty", self.started),
-            None => match self.work.network_bits().and_then(|(bits, at)| {
-                Target::from_compact(bits)
-                    .ok()
-                    .map(|t| (t.difficulty(), at))
-            }) {
-                Some((d, at)) => Input::new(d, "nBits of the current work", at),
+            None => match lock(&self.network).clone() {
+                Some(input) => input,
                 None => Input::new(
                     network::DIFFICULTY,
                     format!("default: {}", network::SOURCE),
@@ -711,7 +709,7 @@ impl Agent {
     /// file that cannot be used.
     pub fn new(
         config: AgentConfig,
-        work: Arc<dyn WorkSource>,
+        work: AgentWork,
         sink: Option<EventSink>,
     ) -> Result<Agent, AgentError> {
         if config.devices.is_empty() {
@@ -755,7 +753,9 @@ impl Agent {
                 }
             })
             .collect();
-        // Devices in the books that this run does not mine keep their totals.
+        // A fixed header's nBits says nothing about today's network: its
+        // decision uses --difficulty or the cited default.
+        let network = None;
         let shared = Arc::new(Shared {
             config,
             slots,
@@ -763,6 +763,7 @@ impl Agent {
             sink,
             metrics,
             work,
+            network: Mutex::new(network),
             rates: Mutex::new(Rates::default()),
             inputs: Mutex::new(None),
             stopping: AtomicBool::new(false),
@@ -770,7 +771,6 @@ impl Agent {
             started: now,
             notes: Mutex::new(Vec::new()),
         });
-        let _ = restored;
         Ok(Agent {
             shared,
             server: Arc::new(server),
@@ -817,12 +817,29 @@ impl Agent {
                 .spawn(move || http::serve(&server, &control))
                 .map_err(|e| AgentError::Config(format!("cannot start the HTTP thread: {e}")))?
         };
+        let (miner, mut meters, events) = match &shared.work {
+            AgentWork::Fixed(_) => (None, Vec::new(), None),
+            AgentWork::Pools(config) => match start_miner(shared, config.clone()) {
+                Ok((m, meters, events)) => (Some(m), meters, Some(events)),
+                Err(e) => {
+                    shared.stopping.store(true, Ordering::SeqCst);
+                    let _ = http.join();
+                    shared.record("error", json!({"error": e.to_string()}));
+                    return Err(e);
+                }
+            },
+        };
         let mut workers = Vec::new();
         for i in 0..shared.slots.len() {
             let s = Arc::clone(shared);
+            let pool = miner.as_ref().map(Arc::clone);
+            let meter = meters.get_mut(i).and_then(Option::take);
             let h = thread::Builder::new()
                 .name(format!("agent-{}", shared.slots[i].name))
-                .spawn(move || device_loop(&s, i))
+                .spawn(move || match (pool, meter) {
+                    (Some(miner), Some(meter)) => pool_device_loop(&s, i, &miner, meter),
+                    _ => fixed_device_loop(&s, i),
+                })
                 .map_err(|e| AgentError::Config(format!("cannot start a device thread: {e}")))?;
             workers.push(h);
         }
@@ -860,6 +877,17 @@ impl Agent {
         }
         for w in workers {
             let _ = w.join();
+        }
+        if let Some(miner) = miner {
+            // The device threads have paused every engine; this ends the pool
+            // connection, and with it the event stream.
+            match Arc::try_unwrap(miner) {
+                Ok(m) => drop(m.stop()),
+                Err(m) => drop(m),
+            }
+        }
+        if let Some(events) = events {
+            let _ = events.join();
         }
         for w in watchers {
             let _ = w.join();
@@ -927,7 +955,11 @@ fn open_rig(shared: &Shared, i: usize) -> Result<(Rig, String, Option<String>), 
     let selected = energy::open_meter(MeterKind::Auto, &device, &options)
         .map_err(|e| fail(format!("{e} (or give --mining-watts WATTS to model it)")))?;
     if let Some(note) = selected.note {
-        lock(&shared.notes).push(format!("{name}: {note}"));
+        let note = format!("{name}: {note}");
+        let mut notes = lock(&shared.notes);
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
     }
     let source = selected.meter.source();
     let utilization = device.utilization(engine.threads());
@@ -946,7 +978,10 @@ fn open_rig(shared: &Shared, i: usize) -> Result<(Rig, String, Option<String>), 
 
 /// One device's life: wait while paused or idle, mine in slices while
 /// mining, account every slice.
-fn device_loop(shared: &Arc<Shared>, i: usize) {
+fn fixed_device_loop(shared: &Arc<Shared>, i: usize) {
+    let AgentWork::Fixed(work) = &shared.work else {
+        return;
+    };
     let slot = &shared.slots[i];
     let cfg = &shared.config;
     let mut rig: Option<Rig> = None;
@@ -1019,7 +1054,7 @@ fn device_loop(shared: &Arc<Shared>, i: usize) {
         let Some(r) = rig.as_mut() else { continue };
         // Mine slices until a pause, a decision or a stop cancels the token.
         while !token.is_cancelled() {
-            let job = match shared.work.next_job(i, per_slice) {
+            let job = match work.next_job(i, per_slice) {
                 Ok(j) => j,
                 Err(e) => {
                     shared.record(
@@ -1059,13 +1094,13 @@ fn device_loop(shared: &Arc<Shared>, i: usize) {
                 }
             };
             // Every hit is re-checked on the scalar path before it goes out.
-            let mut results = Vec::new();
-            for hit in &out.hits {
-                if let Some(checked) = job.verify(hit.nonce) {
-                    let res = shared.work.submit(i, &job, &checked);
-                    results.push((checked, res));
-                }
-            }
+            // No pool: a checked hit is counted as found.
+            let results: Vec<_> = out
+                .hits
+                .iter()
+                .filter_map(|hit| job.verify(hit.nonce))
+                .map(|checked| (checked, "found"))
+                .collect();
             let rates = *lock(&shared.rates);
             let mut c = lock(&slot.ctl);
             let t = &mut c.totals;
@@ -1073,14 +1108,7 @@ fn device_loop(shared: &Arc<Shared>, i: usize) {
             t.joules += joules;
             t.revenue_usd += out.stats.hashes as f64 * rates.revenue_usd_per_hash;
             t.power_cost_usd += joules * rates.cost_usd_per_joule;
-            for (_, res) in &results {
-                match res {
-                    ShareResult::Accepted => t.accepted += 1,
-                    ShareResult::Rejected => t.rejected += 1,
-                    ShareResult::Stale => t.stale += 1,
-                    ShareResult::Found => t.found += 1,
-                }
-            }
+            t.found += results.len() as u64;
             c.hashes_measured += out.stats.hashes;
             c.mined_seconds_measured += elapsed.as_secs_f64();
             c.joules_measured += joules;
@@ -1125,12 +1153,12 @@ fn device_loop(shared: &Arc<Shared>, i: usize) {
                 m.shares
                     .get_or_create(&ShareLabels {
                         device: slot.name.clone(),
-                        result: res.label().into(),
+                        result: (*res).into(),
                     })
                     .inc();
                 shared.record(
                     "share",
-                    json!({"device": slot.name, "result": res.label(), "nonce": hit.nonce, "hash": hit.hash.to_string()}),
+                    json!({"device": slot.name, "result": res, "nonce": hit.nonce, "hash": hit.hash.to_string()}),
                 );
             }
             if cancelled_by_pause {
@@ -1181,4 +1209,259 @@ fn transition(shared: &Shared, slot: &Slot, c: &mut Ctl, to: State) {
         "state",
         json!({"device": slot.name, "from": from, "to": to, "reason": reason, "yield_ms": yield_ms}),
     );
+}
+
+/// A device's energy meter in pool mode (the engine lives in the miner).
+struct Meter {
+    meter: Box<dyn PowerMeter>,
+    measured: bool,
+    utilization: f64,
+}
+
+type Started = (Arc<Miner>, Vec<Option<Meter>>, thread::JoinHandle<()>);
+
+/// Opens every device's engine and meter and starts the Stratum miner on
+/// them, with a thread that books the miner's events.
+fn start_miner(
+    shared: &Arc<Shared>,
+    config: crate::mine::MinerConfig,
+) -> Result<Started, AgentError> {
+    let mut engines: Vec<Arc<dyn Engine>> = Vec::new();
+    let mut meters = Vec::new();
+    for (i, slot) in shared.slots.iter().enumerate() {
+        let (rig, backend, bus) = open_rig(shared, i)?;
+        {
+            let mut c = lock(&slot.ctl);
+            c.ready = true;
+            c.backend.clone_from(&backend);
+            c.pci_bus_id.clone_from(&bus);
+            if c.totals.joules_source.is_empty() {
+                c.totals.joules_source = if rig.measured { "measured" } else { "modeled" }.into();
+            }
+        }
+        shared.record(
+            "engine",
+            json!({"device": slot.name, "backend": backend, "pci_bus_id": bus}),
+        );
+        engines.push(Arc::from(rig.engine));
+        meters.push(Some(Meter {
+            meter: rig.meter,
+            measured: rig.measured,
+            utilization: rig.utilization,
+        }));
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let miner =
+        Miner::start(config, engines, Some(tx)).map_err(|e| AgentError::Work(e.to_string()))?;
+    let s = Arc::clone(shared);
+    let events = thread::Builder::new()
+        .name("agent-pool-events".into())
+        .spawn(move || events_loop(&s, &rx))
+        .map_err(|e| AgentError::Config(format!("cannot start the event thread: {e}")))?;
+    Ok((Arc::new(miner), meters, events))
+}
+
+/// Books the miner's events: share verdicts per device, the network
+/// difficulty of each job, connections.
+fn events_loop(shared: &Shared, rx: &std::sync::mpsc::Receiver<MineEvent>) {
+    while let Ok(event) = rx.recv() {
+        match &event {
+            MineEvent::Share {
+                engine,
+                status,
+                hash,
+                reason,
+                pool_difficulty,
+                ..
+            } => {
+                let Some(slot) = shared.slots.get(*engine) else {
+                    continue;
+                };
+                let label = match status {
+                    ShareStatus::Accepted => "accepted",
+                    ShareStatus::Rejected => "rejected",
+                    ShareStatus::Stale => "stale",
+                };
+                {
+                    let mut c = lock(&slot.ctl);
+                    match status {
+                        ShareStatus::Accepted => c.totals.accepted += 1,
+                        ShareStatus::Rejected => c.totals.rejected += 1,
+                        ShareStatus::Stale => c.totals.stale += 1,
+                    }
+                }
+                shared
+                    .metrics
+                    .shares
+                    .get_or_create(&ShareLabels {
+                        device: slot.name.clone(),
+                        result: label.into(),
+                    })
+                    .inc();
+                shared.record(
+                    "share",
+                    json!({"device": slot.name, "result": label, "hash": hash, "reason": reason, "pool_difficulty": pool_difficulty}),
+                );
+            }
+            MineEvent::Job {
+                job_id,
+                network_difficulty,
+                ..
+            } => {
+                *lock(&shared.network) = Some(Input::new(
+                    *network_difficulty,
+                    format!("nBits of pool job {job_id}"),
+                    unix_now(),
+                ));
+            }
+            MineEvent::EngineFailed { engine, reason } => {
+                if let Some(slot) = shared.slots.get(*engine) {
+                    lock(&slot.ctl).error = Some(reason.clone());
+                    slot.cv.notify_all();
+                }
+                shared.record("pool", serde_json::to_value(&event).unwrap_or(Value::Null));
+            }
+            _ => shared.record("pool", serde_json::to_value(&event).unwrap_or(Value::Null)),
+        }
+    }
+}
+
+/// One device in pool mode: resume or pause its engine in the miner as the
+/// state says, and account its hashes and energy every 250 ms.
+fn pool_device_loop(shared: &Arc<Shared>, i: usize, miner: &Miner, mut m: Meter) {
+    let slot = &shared.slots[i];
+    // The miner starts every engine hashing.
+    let mut running = true;
+    let mut last_hashes = 0u64;
+    let mut window = Instant::now();
+    let _ = m.meter.start();
+    let d = DeviceLabel {
+        device: slot.name.clone(),
+    };
+    let account = |m: &mut Meter, window: &mut Instant, last_hashes: &mut u64, restart: bool| {
+        let stats = miner.stats();
+        let Some(e) = stats.engines.get(i) else {
+            return;
+        };
+        let now = Instant::now();
+        let elapsed = now.saturating_duration_since(*window);
+        let joules = m
+            .meter
+            .stop(Window {
+                elapsed,
+                utilization: m.utilization,
+            })
+            .map_or(0.0, |j| j.0);
+        if restart {
+            let _ = m.meter.start();
+        }
+        *window = now;
+        let hashes = e.hashes.saturating_sub(*last_hashes);
+        *last_hashes = e.hashes;
+        let rates = *lock(&shared.rates);
+        let mut c = lock(&slot.ctl);
+        c.totals.hashes += hashes;
+        c.totals.joules += joules;
+        c.totals.revenue_usd += hashes as f64 * rates.revenue_usd_per_hash;
+        c.totals.power_cost_usd += joules * rates.cost_usd_per_joule;
+        // Time without work (no pool job yet) says nothing about the rate.
+        if hashes > 0 {
+            c.hashes_measured += hashes;
+            c.mined_seconds_measured += elapsed.as_secs_f64();
+            c.joules_measured += joules;
+        }
+        c.hashrate = e.hashrate;
+        drop(c);
+        let mm = &shared.metrics;
+        mm.hashes.get_or_create(&d).inc_by(hashes);
+        mm.joules
+            .get_or_create(&energy_labels(&slot.name, m.measured))
+            .inc_by(joules);
+        mm.revenue
+            .get_or_create(&d)
+            .inc_by(hashes as f64 * rates.revenue_usd_per_hash);
+        mm.power_cost
+            .get_or_create(&d)
+            .inc_by(joules * rates.cost_usd_per_joule);
+        mm.hashrate
+            .get_or_create(&d)
+            .set(if restart { e.hashrate } else { 0.0 });
+        mm.watts
+            .get_or_create(&d)
+            .set(if restart && !elapsed.is_zero() {
+                joules / elapsed.as_secs_f64()
+            } else {
+                0.0
+            });
+    };
+    loop {
+        let want = lock(&slot.ctl).desired();
+        if want == Some(State::Mining) {
+            {
+                let mut c = lock(&slot.ctl);
+                if c.state != Some(State::Mining) {
+                    transition(shared, slot, &mut c, State::Mining);
+                }
+                if c.run.is_none() {
+                    c.run = Some(CancelToken::new());
+                }
+            }
+            if !running {
+                let _ = miner.resume(i);
+                running = true;
+                last_hashes = miner.stats().engines.get(i).map_or(0, |e| e.hashes);
+                window = Instant::now();
+                let _ = m.meter.start();
+            }
+            {
+                let c = lock(&slot.ctl);
+                if c.desired() == Some(State::Mining) {
+                    drop(
+                        slot.cv
+                            .wait_timeout(c, Duration::from_millis(250))
+                            .unwrap_or_else(|e| e.into_inner()),
+                    );
+                }
+            }
+            account(&mut m, &mut window, &mut last_hashes, true);
+            continue;
+        }
+        if running {
+            let _ = miner.pause(i);
+            let returned = Instant::now();
+            running = false;
+            account(&mut m, &mut window, &mut last_hashes, false);
+            let mut c = lock(&slot.ctl);
+            if let Some((at, _)) = c.pause_at.take() {
+                let latency = returned.saturating_duration_since(at);
+                c.last_yield = Some(latency);
+                shared
+                    .metrics
+                    .yield_latency
+                    .get_or_create(&d)
+                    .observe(latency.as_secs_f64());
+            }
+            c.run = None;
+            drop(c);
+            slot.cv.notify_all();
+        }
+        let mut c = lock(&slot.ctl);
+        match c.desired() {
+            None => {
+                c.account_time(Instant::now());
+                return;
+            }
+            Some(State::Mining) => continue,
+            Some(s) => {
+                if c.state != Some(s) {
+                    transition(shared, slot, &mut c, s);
+                }
+                drop(
+                    slot.cv
+                        .wait_timeout(c, Duration::from_millis(500))
+                        .unwrap_or_else(|e| e.into_inner()),
+                );
+            }
+        }
+    }
 }

@@ -3,57 +3,40 @@
 use std::sync::Mutex;
 
 use crate::header::Header;
-use crate::pow::{CompactTarget, Target};
-use crate::search::{Hit, Job, NONCE_SPACE};
+use crate::mine::{MinerConfig, WorkSource};
+use crate::pow::Target;
+use crate::search::{Job, NONCE_SPACE};
 
 use super::AgentError;
-use super::books::unix_now;
 
-/// What became of a hit at or under the share target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ShareResult {
-    /// The pool accepted it.
-    Accepted,
-    /// The pool rejected it.
-    Rejected,
-    /// The pool called it stale (its job had ended).
-    Stale,
-    /// No pool to submit to (`--header` mode): counted as found.
-    Found,
+/// Where the agent's work comes from.
+#[derive(Debug)]
+pub enum AgentWork {
+    /// Stratum V1 pools, mined through [`crate::mine::Miner`].
+    Pools(MinerConfig),
+    /// A fixed header, no pool ([`FixedHeader`]).
+    Fixed(FixedHeader),
 }
 
-impl ShareResult {
-    /// The label used in books and metrics.
-    pub fn label(self) -> &'static str {
+impl AgentWork {
+    /// What the work is, for books and status: pool URLs and worker names,
+    /// never a password.
+    pub fn describe(&self) -> String {
         match self {
-            ShareResult::Accepted => "accepted",
-            ShareResult::Rejected => "rejected",
-            ShareResult::Stale => "stale",
-            ShareResult::Found => "found",
+            AgentWork::Pools(config) => {
+                let WorkSource::Pools(pools) = &config.source;
+                let list: Vec<String> = pools
+                    .iter()
+                    .map(|p| format!("{} (worker {})", p.url, p.user))
+                    .collect();
+                format!("stratum pools: {}", list.join(", "))
+            }
+            AgentWork::Fixed(f) => f.describe(),
         }
     }
 }
 
-/// A source of jobs: a pool, or a fixed header.
-pub trait WorkSource: Send + Sync {
-    /// What the work is, for books and status (never a password).
-    fn describe(&self) -> String;
-
-    /// The next job of about `count` nonces for device `device`, from that
-    /// device's own nonce space.
-    ///
-    /// # Errors
-    /// [`AgentError::Work`] when no job is available (e.g. the pool is down).
-    fn next_job(&self, device: usize, count: u64) -> Result<Job, AgentError>;
-
-    /// Hands a hit, already re-checked on the scalar path, to the pool.
-    fn submit(&self, device: usize, job: &Job, hit: &Hit) -> ShareResult;
-
-    /// The network target of the current work (its nBits) and when that
-    /// work arrived, Unix seconds.
-    fn network_bits(&self) -> Option<(CompactTarget, f64)>;
-}
-
+#[derive(Debug)]
 /// A fixed header searched over and over, each device in its own nonce
 /// space (its `time` field offset by the device index, advanced by the
 /// number of devices each time the nonces run out). Nothing is submitted:
@@ -64,7 +47,6 @@ pub struct FixedHeader {
     share_target: Target,
     devices: u32,
     cursors: Mutex<Vec<(u32, u64)>>,
-    since: f64,
 }
 
 impl FixedHeader {
@@ -76,20 +58,25 @@ impl FixedHeader {
             share_target,
             devices: n,
             cursors: Mutex::new((0..n).map(|i| (i, 0)).collect()),
-            since: unix_now(),
         }
     }
 }
 
-impl WorkSource for FixedHeader {
-    fn describe(&self) -> String {
+impl FixedHeader {
+    /// What the work is.
+    pub fn describe(&self) -> String {
         format!(
             "fixed header {} (no pool: hits are counted, not submitted)",
             self.header.block_hash()
         )
     }
 
-    fn next_job(&self, device: usize, count: u64) -> Result<Job, AgentError> {
+    /// The next job of about `count` nonces for device `device`, from that
+    /// device's own nonce space.
+    ///
+    /// # Errors
+    /// [`AgentError::Work`] for a device index out of range.
+    pub fn next_job(&self, device: usize, count: u64) -> Result<Job, AgentError> {
         let mut cursors = self
             .cursors
             .lock()
@@ -110,14 +97,6 @@ impl WorkSource for FixedHeader {
             .map_err(|e| AgentError::Work(e.to_string()))?;
         slot.1 += count;
         Ok(job)
-    }
-
-    fn submit(&self, _device: usize, _job: &Job, _hit: &Hit) -> ShareResult {
-        ShareResult::Found
-    }
-
-    fn network_bits(&self) -> Option<(CompactTarget, f64)> {
-        Some((self.header.bits, self.since))
     }
 }
 

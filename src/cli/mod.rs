@@ -1,5 +1,6 @@
 //! Command-line parsing and one module per subcommand.
 
+mod agent;
 mod bench;
 mod compare;
 mod devices;
@@ -38,6 +39,9 @@ enum Command {
     Share(share::Args),
     /// Mine for Stratum V1 pools: live status, --json events, clean stop on Ctrl-C/SIGTERM.
     Mine(mine::Args),
+    /// Give this host's idle device time to mining; hand it back on demand; books and metrics.
+    // Boxed: many optional flags.
+    Agent(Box<agent::Args>),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -52,6 +56,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Compare(args) => compare::run(args),
         Command::Share(args) => share::run(args),
         Command::Mine(args) => mine::run(args),
+        Command::Agent(args) => agent::run(args),
     }
 }
 
