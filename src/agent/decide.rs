@@ -197,7 +197,9 @@ pub struct Verdict {
 
 /// Evaluates mining on a device with `hashrate` and `watts` at `inputs`
 /// through [`evaluate`], with no paid inference in the slot (the agent
-/// only ever gets idle time: AI work takes the device through a trigger).
+/// only ever gets idle time: AI work takes the device through a trigger)
+/// and no idle power charged to staying off, so mining must pay for all of
+/// its `watts`.
 ///
 /// # Errors
 /// [`AgentError::Economics`] for inputs the model refuses.
@@ -208,6 +210,9 @@ pub fn verdict(inputs: &Inputs, hashrate: f64, watts: f64) -> Result<Verdict, Ag
     s.mining.difficulty = Difficulty(inputs.difficulty.value);
     s.mining.btc_price = Usd(inputs.btc_price_usd.value);
     s.power.electricity = UsdPerKwh(inputs.electricity_usd_per_kwh.value);
+    // Staying off costs this device nothing extra: mining must pay for all
+    // of its power (the preset's idle figure is an H100's, not this device's).
+    s.power.idle_watts = Watts(0.0);
     let d = evaluate(&s).map_err(|e| AgentError::Economics(e.to_string()))?;
     let mine = d.net_usd_per_hour.of(Choice::Mine).get();
     let idle = d.net_usd_per_hour.of(Choice::Idle).get();

@@ -337,6 +337,7 @@ struct Shared {
     stop_token: CancelToken,
     started: f64,
     notes: Mutex<Vec<String>>,
+    stop_reason: Mutex<Option<String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -662,6 +663,13 @@ impl Control {
     /// Asks the agent to stop: engines stop within one batch, then the
     /// final record is written and [`Agent::run`] returns.
     pub fn stop(&self) {
+        self.stop_for("requested");
+    }
+
+    /// [`Control::stop`], saying why in the final record (`SIGTERM`,
+    /// `--duration`, ...).
+    pub fn stop_for(&self, reason: &str) {
+        lock(&self.shared.stop_reason).get_or_insert_with(|| reason.to_string());
         self.shared.stopping.store(true, Ordering::SeqCst);
         self.shared.stop_token.cancel();
         for slot in &self.shared.slots {
@@ -770,6 +778,7 @@ impl Agent {
             stop_token: CancelToken::new(),
             started: now,
             notes: Mutex::new(Vec::new()),
+            stop_reason: Mutex::new(None),
         });
         Ok(Agent {
             shared,
@@ -894,11 +903,15 @@ impl Agent {
         }
         let totals = shared.totals();
         let notes = lock(&shared.notes).clone();
-        let mut books = lock(&shared.books);
-        books.record("stopped", json!({"totals": totals, "notes": notes}))?;
-        drop(books);
+        let reason = lock(&shared.stop_reason).clone();
+        let record = json!({"totals": totals, "stopped_by": reason, "notes": notes});
+        lock(&shared.books).record("stopped", record.clone())?;
         if let Some(sink) = &shared.sink {
-            sink(&json!({"time": unix_now(), "event": "stopped", "totals": totals}));
+            let mut line = json!({"time": unix_now(), "event": "stopped"});
+            if let (Some(l), Value::Object(r)) = (line.as_object_mut(), record) {
+                l.extend(r);
+            }
+            sink(&line);
         }
         self.server.unblock();
         let _ = http.join();

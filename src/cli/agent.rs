@@ -65,13 +65,18 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// Power price, USD per kWh [default: the cited US industrial average].
-    #[arg(long, value_name = "USD_PER_KWH", conflicts_with = "power_schedule")]
+    #[arg(
+        long,
+        value_name = "USD_PER_KWH",
+        conflicts_with = "power_schedule",
+        allow_negative_numbers = true
+    )]
     electricity: Option<f64>,
     /// Power price by hour of day (UTC): lines of `HOUR USD_PER_MWH`.
     #[arg(long, value_name = "FILE")]
     power_schedule: Option<PathBuf>,
     /// BTC price, USD [default: the cited January 2026 figure].
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", allow_negative_numbers = true)]
     btc_price: Option<f64>,
     /// Network difficulty [default: from the pool's nBits].
     #[arg(long, value_name = "D")]
@@ -310,7 +315,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 SIGUSR1 => drop(signal_control.pause(None)),
                 SIGUSR2 => drop(signal_control.resume(None)),
                 _ => {
-                    signal_control.stop();
+                    signal_control.stop_for(if sig == SIGINT { "SIGINT" } else { "SIGTERM" });
                     break;
                 }
             }
@@ -323,7 +328,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             while Instant::now() < until {
                 std::thread::sleep(Duration::from_millis(50).min(until - Instant::now()));
             }
-            c.stop();
+            c.stop_for("--duration");
         })
     });
     let result = agent.run();
