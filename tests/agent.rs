@@ -6,6 +6,7 @@
 #[path = "support/agent.rs"]
 mod agent;
 #[path = "support/pool.rs"]
+#[allow(clippy::type_complexity)]
 mod pool;
 
 use std::time::Duration;
@@ -97,7 +98,7 @@ fn mines_for_the_test_pool_pauses_over_http_and_by_signal_and_stops_on_sigterm()
     let yield_ms = v["paused"][0]["yield_ms"]
         .as_f64()
         .unwrap_or_else(|| panic!("no yield_ms: {body}"));
-    assert!(yield_ms >= 0.0 && yield_ms < 2000.0, "{yield_ms}");
+    assert!((0.0..2000.0).contains(&yield_ms), "{yield_ms}");
     assert_eq!(state(port), "paused");
     let h1 = hashes(port, None);
     std::thread::sleep(Duration::from_millis(700));
