@@ -337,7 +337,8 @@ struct Shared {
     stop_token: CancelToken,
     started: f64,
     notes: Mutex<Vec<String>>,
-    stop_reason: Mutex<Option<String>>,
+    /// Why and when (Unix seconds) a stop was asked for.
+    stop_reason: Mutex<Option<(String, f64)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -669,7 +670,7 @@ impl Control {
     /// [`Control::stop`], saying why in the final record (`SIGTERM`,
     /// `--duration`, ...).
     pub fn stop_for(&self, reason: &str) {
-        lock(&self.shared.stop_reason).get_or_insert_with(|| reason.to_string());
+        lock(&self.shared.stop_reason).get_or_insert_with(|| (reason.to_string(), unix_now()));
         self.shared.stopping.store(true, Ordering::SeqCst);
         self.shared.stop_token.cancel();
         for slot in &self.shared.slots {
@@ -903,8 +904,13 @@ impl Agent {
         }
         let totals = shared.totals();
         let notes = lock(&shared.notes).clone();
-        let reason = lock(&shared.stop_reason).clone();
-        let record = json!({"totals": totals, "stopped_by": reason, "notes": notes});
+        let (reason, asked) = lock(&shared.stop_reason).clone().unzip();
+        let record = json!({
+            "totals": totals,
+            "stopped_by": reason,
+            "stop_asked_at": asked,
+            "notes": notes,
+        });
         lock(&shared.books).record("stopped", record.clone())?;
         if let Some(sink) = &shared.sink {
             let mut line = json!({"time": unix_now(), "event": "stopped"});
