@@ -811,6 +811,7 @@ impl Agent {
         shared.record(
             "started",
             json!({
+                "host": hostname(),
                 "devices": shared.slots.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
                 "work": shared.work.describe(),
                 "listen": shared.config.listen.to_string(),
@@ -923,6 +924,15 @@ impl Agent {
         let _ = http.join();
         Ok(totals)
     }
+}
+
+/// This host's name (Linux: the kernel's; else `HOSTNAME`), for the books.
+fn hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
 }
 
 /// An opened device: its engine and the meter for its mining energy.

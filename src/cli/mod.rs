@@ -5,6 +5,7 @@ mod bench;
 mod compare;
 mod devices;
 mod econ;
+mod fleet;
 mod hash;
 mod mine;
 mod search;
@@ -42,6 +43,8 @@ enum Command {
     /// Give this host's idle device time to mining; hand it back on demand; books and metrics.
     // Boxed: many optional flags.
     Agent(Box<agent::Args>),
+    /// Bench reports and agent books from many hosts side by side, with the total.
+    Fleet(fleet::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -57,6 +60,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Share(args) => share::run(args),
         Command::Mine(args) => mine::run(args),
         Command::Agent(args) => agent::run(args),
+        Command::Fleet(args) => fleet::run(args),
     }
 }
 
