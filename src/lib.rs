@@ -13,6 +13,7 @@
 //! - [`economics`]: mining revenue vs modeled inference value, break-evens, site view, scheduler API;
 //! - [`report`]: machine descriptions and report outputs.
 //! - [`stratum`]: Stratum V1 messages, jobs and the pool connection;
+//! - [`gbt`]: `getblocktemplate` templates, their checks, coinbase and payout addresses;
 //! - [`mine`]: the long-running [`mine::Miner`] (pools → engines → shares);
 //! - [`agent`]: the idle-time agent (books, HTTP control, Prometheus metrics).
 //!
@@ -38,6 +39,7 @@ pub mod backend;
 pub mod bench;
 pub mod economics;
 pub mod energy;
+pub mod gbt;
 pub mod gpu;
 pub mod header;
 pub mod mine;

@@ -12,7 +12,7 @@ use super::AgentError;
 /// Where the agent's work comes from.
 #[derive(Debug)]
 pub enum AgentWork {
-    /// Stratum V1 pools, mined through [`crate::mine::Miner`].
+    /// Stratum V1 pools (or a node), mined through [`crate::mine::Miner`].
     Pools(MinerConfig),
     /// A fixed header, no pool ([`FixedHeader`]).
     Fixed(FixedHeader),
@@ -23,14 +23,19 @@ impl AgentWork {
     /// never a password.
     pub fn describe(&self) -> String {
         match self {
-            AgentWork::Pools(config) => {
-                let WorkSource::Pools(pools) = &config.source;
-                let list: Vec<String> = pools
-                    .iter()
-                    .map(|p| format!("{} (worker {})", p.url, p.user))
-                    .collect();
-                format!("stratum pools: {}", list.join(", "))
-            }
+            AgentWork::Pools(config) => match &config.source {
+                WorkSource::Pools(pools) => {
+                    let list: Vec<String> = pools
+                        .iter()
+                        .map(|p| format!("{} (worker {})", p.url, p.user))
+                        .collect();
+                    format!("stratum pools: {}", list.join(", "))
+                }
+                WorkSource::Node(node) => format!(
+                    "node {} (getblocktemplate, payout {})",
+                    node.url, node.payout_address
+                ),
+            },
             AgentWork::Fixed(f) => f.describe(),
         }
     }

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use hashwatt::backend::{self, BackendChoice, EngineOptions};
+use hashwatt::gbt::rpc::NodeAuth;
+use hashwatt::mine::node::NodeConfig;
 use hashwatt::mine::{
     MineEvent, MineStats, Miner, MinerConfig, PoolConfig, ShareStatus, WorkSource,
 };
@@ -19,13 +21,33 @@ use hashwatt::stratum::client::PoolUrl;
 pub struct Args {
     /// Pool URL, stratum+tcp://HOST:PORT or stratum+ssl://HOST:PORT; repeat for
     /// failover pools, in priority order.
-    #[arg(long = "pool", value_name = "URL", required = true)]
+    #[arg(
+        long = "pool",
+        value_name = "URL",
+        required_unless_present = "node",
+        conflicts_with = "node"
+    )]
     pools: Vec<String>,
     /// Worker name (for every pool).
-    #[arg(long)]
-    user: String,
+    #[arg(long, required_unless_present = "node", conflicts_with = "node")]
+    user: Option<String>,
+    /// Solo mine on a Bitcoin Core node: its RPC URL, http://HOST:PORT.
+    #[arg(long, value_name = "URL", requires = "payout_address")]
+    node: Option<String>,
+    /// Where a solo-mined block's reward goes (bech32 or Base58 address).
+    #[arg(long, value_name = "ADDR", requires = "node")]
+    payout_address: Option<String>,
+    /// Node RPC user (with --rpc-password).
+    #[arg(long, requires_all = ["node", "rpc_password"], conflicts_with = "rpc_cookie")]
+    rpc_user: Option<String>,
+    /// Node RPC password.
+    #[arg(long, requires = "rpc_user")]
+    rpc_password: Option<String>,
+    /// Node RPC cookie file (DATADIR/.cookie) instead of user/password.
+    #[arg(long, value_name = "FILE", requires = "node")]
+    rpc_cookie: Option<PathBuf>,
     /// Worker password.
-    #[arg(long, default_value = "x")]
+    #[arg(long, default_value = "x", conflicts_with = "node")]
     password: String,
     /// Backend: auto, cpu, gpu or a kernel name; repeat to mine on several
     /// engines at once (each gets its own nonce space).
@@ -96,12 +118,28 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .duration
         .map(|d| seconds("--duration", d))
         .transpose()?;
-    let mut config = MinerConfig::new(WorkSource::Pools(
-        args.pools
-            .iter()
-            .map(|url| PoolConfig::new(url, &args.user, &args.password))
-            .collect(),
-    ));
+    let source = if let Some(url) = &args.node {
+        let address = args.payout_address.as_deref().unwrap_or_default();
+        hashwatt::gbt::address::script_pubkey(address)?;
+        let auth = match (&args.rpc_user, &args.rpc_password, &args.rpc_cookie) {
+            (Some(user), Some(password), None) => NodeAuth::UserPass {
+                user: user.clone(),
+                password: password.clone(),
+            },
+            (None, None, Some(cookie)) => NodeAuth::Cookie(cookie.clone()),
+            _ => anyhow::bail!("--node needs --rpc-user and --rpc-password, or --rpc-cookie FILE"),
+        };
+        WorkSource::Node(NodeConfig::new(url, auth, address))
+    } else {
+        let user = args.user.as_deref().unwrap_or_default();
+        WorkSource::Pools(
+            args.pools
+                .iter()
+                .map(|url| PoolConfig::new(url, user, &args.password))
+                .collect(),
+        )
+    };
+    let mut config = MinerConfig::new(source);
     config.tls.ca_file = args.ca_cert.clone();
     if let Some(path) = &args.ca_cert {
         config

@@ -10,6 +10,7 @@ mod hash;
 mod mine;
 mod search;
 mod share;
+mod template;
 
 use clap::{Parser, Subcommand};
 
@@ -40,6 +41,8 @@ enum Command {
     Share(share::Args),
     /// Mine for Stratum V1 pools: live status, --json events, clean stop on Ctrl-C/SIGTERM.
     Mine(mine::Args),
+    /// Check a getblocktemplate result and show the Stratum job built from it.
+    Template(template::Args),
     /// Give this host's idle device time to mining; hand it back on demand; books and metrics.
     // Boxed: many optional flags.
     Agent(Box<agent::Args>),
@@ -59,6 +62,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Compare(args) => compare::run(args),
         Command::Share(args) => share::run(args),
         Command::Mine(args) => mine::run(args),
+        Command::Template(args) => template::run(args),
         Command::Agent(args) => agent::run(args),
         Command::Fleet(args) => fleet::run(args),
     }

@@ -1,5 +1,6 @@
 //! Mining real work: a long-running [`Miner`] that takes jobs from Stratum V1
-//! pools and hashes them on any number of [`Engine`]s.
+//! pools (or a Bitcoin Core node, see [`node`]) and hashes them on any number
+//! of [`Engine`]s.
 //!
 //! # Using it
 //!
@@ -53,6 +54,7 @@
 //! message, block). They serialize as `{"event": "share", ...}` JSON objects,
 //! which `hashwatt mine --json` prints one per line.
 
+pub mod node;
 pub mod pool;
 
 use std::collections::BTreeMap;
@@ -86,6 +88,12 @@ pub enum MineError {
     /// A pool URL that cannot be used.
     #[error(transparent)]
     Url(#[from] crate::stratum::client::ClientError),
+    /// A payout address that cannot be decoded.
+    #[error(transparent)]
+    Address(#[from] crate::gbt::address::AddressError),
+    /// A node URL that cannot be used.
+    #[error(transparent)]
+    Node(#[from] crate::gbt::rpc::RpcError),
     /// An engine index out of range.
     #[error("no engine {index}: the miner has {count}")]
     NoSuchEngine {
@@ -128,6 +136,8 @@ pub enum WorkSource {
     /// Stratum V1 pools, in priority order (failover goes down the list,
     /// failback returns to the first that answers).
     Pools(Vec<PoolConfig>),
+    /// Solo mining on a Bitcoin Core node (`getblocktemplate`, `submitblock`).
+    Node(node::NodeConfig),
 }
 
 /// How long the miner waits for a pool.
@@ -511,6 +521,9 @@ struct Slot {
 /// State shared by the miner's threads.
 pub(crate) struct Shared {
     stop: AtomicBool,
+    /// Set after the engines have stopped: the pool thread sends their last
+    /// shares, waits briefly for the answers, and closes.
+    stop_pool: AtomicBool,
     work: Mutex<Option<Arc<Work>>>,
     work_cv: Condvar,
     slots: Vec<Slot>,
@@ -541,6 +554,10 @@ impl Shared {
 
     pub(crate) fn stopping(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn pool_stopping(&self) -> bool {
+        self.stop_pool.load(Ordering::Relaxed)
     }
 
     pub(crate) fn counters(&self) -> MutexGuard<'_, Counters> {
@@ -599,14 +616,24 @@ impl Miner {
         if engines.is_empty() {
             return Err(MineError::NoEngines);
         }
-        let WorkSource::Pools(pools) = &config.source;
-        if pools.is_empty() {
-            return Err(MineError::NoPools);
+        match &config.source {
+            WorkSource::Pools(pools) => {
+                if pools.is_empty() {
+                    return Err(MineError::NoPools);
+                }
+                for p in pools {
+                    PoolUrl::parse(&p.url)?;
+                }
+            }
+            WorkSource::Node(node) => {
+                crate::gbt::address::script_pubkey(&node.payout_address)?;
+                crate::gbt::rpc::NodeClient::new(
+                    &node.url,
+                    node.auth.clone(),
+                    Duration::from_secs(1),
+                )?;
+            }
         }
-        let urls = pools
-            .iter()
-            .map(|p| PoolUrl::parse(&p.url))
-            .collect::<Result<Vec<_>, _>>()?;
         let slots = engines
             .into_iter()
             .map(|engine| Slot {
@@ -624,6 +651,7 @@ impl Miner {
             .collect();
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
+            stop_pool: AtomicBool::new(false),
             work: Mutex::new(None),
             work_cv: Condvar::new(),
             slots,
@@ -654,11 +682,25 @@ impl Miner {
             }
         }
         drop(share_tx);
-        let pools = pools.clone();
         let shared2 = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
             .name("hashwatt-pool".into())
-            .spawn(move || pool::run(&shared2, &config, &pools, &urls, &share_rx))
+            .spawn(move || match &config.source {
+                WorkSource::Pools(pools) => {
+                    // Checked above.
+                    let urls: Vec<PoolUrl> = pools
+                        .iter()
+                        .filter_map(|p| PoolUrl::parse(&p.url).ok())
+                        .collect();
+                    pool::run(&shared2, &config, pools, &urls, &share_rx);
+                }
+                WorkSource::Node(node) => {
+                    let payout = crate::gbt::address::script_pubkey(&node.payout_address)
+                        .map(|(script, _)| script)
+                        .unwrap_or_default();
+                    node::run(&shared2, &config, node, &payout, &share_rx);
+                }
+            })
             .map_err(|e| MineError::Thread(e.to_string()));
         match handle {
             Ok(h) => miner.threads.push(h),
@@ -765,7 +807,14 @@ impl Miner {
             slot.cv.notify_all();
         }
         self.shared.work_cv.notify_all();
+        // Engines first (the pool thread is the last one started), so that
+        // the shares of their last batch still reach the pool.
+        let pool = self.threads.pop();
         for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        self.shared.stop_pool.store(true, Ordering::Relaxed);
+        if let Some(t) = pool {
             let _ = t.join();
         }
     }
@@ -823,6 +872,12 @@ fn wait_work(shared: &Shared, slot: &Slot) -> Option<Arc<Work>> {
             .0;
     }
 }
+
+/// The most hits of one search call that become shares. Only a target so
+/// easy that one hash in a few thousand meets it (regtest's `207fffff` meets
+/// every other one) gets near it; the rest of such a call's hits are dropped
+/// rather than flooding the pool or node.
+pub const MAX_HITS_PER_CHUNK: usize = 64;
 
 /// Smallest and first chunk sizes, in nonces.
 const MIN_CHUNK: u64 = 1 << 16;
@@ -901,7 +956,7 @@ fn engine_thread(shared: &Shared, i: usize, shares: &Sender<FoundShare>, chunk_t
                 chunk = want.clamp(MIN_CHUNK, NONCE_SPACE);
             }
         }
-        for hit in &outcome.hits {
+        for hit in outcome.hits.iter().take(MAX_HITS_PER_CHUNK) {
             // The scalar re-check: the header rebuilt and hashed by `Header::block_hash`.
             let Some(checked) = job.verify(hit.nonce) else {
                 continue;

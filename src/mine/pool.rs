@@ -16,6 +16,8 @@ use crate::stratum::{Message, Notify, Submit, Subscription, check_difficulty, sh
 
 /// How long one `recv` waits before the thread looks at its share queue.
 const POLL: Duration = Duration::from_millis(20);
+/// The longest a stopping miner waits for the answers to its last shares.
+const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// A share sent and not yet answered.
 struct Pending {
@@ -51,15 +53,15 @@ enum End {
 }
 
 /// Sleeps `d` in small steps; false when the miner stops meanwhile.
-fn sleep(shared: &Shared, d: Duration) -> bool {
+pub(crate) fn sleep(shared: &Shared, d: Duration) -> bool {
     let until = Instant::now() + d;
     while Instant::now() < until {
-        if shared.stopping() {
+        if shared.pool_stopping() {
             return false;
         }
         std::thread::sleep(POLL.min(until - Instant::now()));
     }
-    !shared.stopping()
+    !shared.pool_stopping()
 }
 
 /// The pool thread's main loop.
@@ -78,7 +80,7 @@ pub(crate) fn run(
     let mut generation = 0u64;
     let mut redirect: Option<PoolUrl> = None;
     let mut adopted: Option<(Box<Session>, Vec<Message>)> = None;
-    while !shared.stopping() {
+    while !shared.pool_stopping() {
         let (session, backlog) = if let Some((s, b)) = adopted.take() {
             (s, b)
         } else {
@@ -222,7 +224,7 @@ fn open(
     let mut authorized = None;
     let mut backlog = Vec::new();
     while sub.is_none() || authorized.is_none() || (configure.is_some() && mask.is_none()) {
-        if shared.stopping() {
+        if shared.pool_stopping() {
             return Err("miner stopped".into());
         }
         if Instant::now() >= deadline {
@@ -356,7 +358,25 @@ fn serve(
     }
     let mut failback_at = Instant::now() + config.failback_interval;
     loop {
-        if shared.stopping() {
+        if shared.pool_stopping() {
+            // Send the engines' last shares and wait briefly for the verdicts.
+            while let Ok(share) = shares.try_recv() {
+                if submit(shared, s, &pools[s.index], share).is_err() {
+                    return End::Stop;
+                }
+            }
+            let until = Instant::now() + config.timeouts.response.min(STOP_GRACE);
+            while !s.pending.is_empty() && Instant::now() < until {
+                match s.conn.recv(POLL) {
+                    Ok(Some(msg @ Message::Response { .. })) => {
+                        if let Err(end) = handle(shared, s, msg, generation) {
+                            return end;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
             return End::Stop;
         }
         match s.conn.recv(POLL) {

@@ -323,6 +323,9 @@ impl Connection {
         let deadline = Instant::now() + wait;
         loop {
             if let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {
+                if pos > MAX_LINE_BYTES {
+                    return Err(ClientError::Oversized);
+                }
                 let rest = self.buf.split_off(pos + 1);
                 let line = std::mem::replace(&mut self.buf, rest);
                 let line = std::str::from_utf8(&line).map_err(|_| ClientError::NotUtf8)?;

@@ -142,6 +142,9 @@ struct Job {
     difficulty: f64,
 }
 
+/// A share's identity for duplicate detection: job, extranonce2, ntime, nonce, version.
+type ShareKey = (String, Vec<u8>, u32, u32, u32);
+
 struct State {
     opts: PoolOptions,
     stop: AtomicBool,
@@ -153,7 +156,7 @@ struct State {
     next_conn: AtomicU64,
     job_seq: AtomicU64,
     jobs: Mutex<HashMap<String, Job>>,
-    seen: Mutex<HashSet<(String, Vec<u8>, u32, u32, u32)>>,
+    seen: Mutex<HashSet<ShareKey>>,
     tls: Option<Arc<rustls::ServerConfig>>,
 }
 
