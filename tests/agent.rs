@@ -515,3 +515,71 @@ fn bad_input_gets_a_one_line_error() {
     let out = hashwatt_output(&["--device", "cpu", "--header", HEADER, "--password", "p"]);
     assert!(!out.status.success());
 }
+
+/// CPU seconds (user + system) the process has used, from /proc.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which is in parentheses).
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    // USER_HZ is 100 on Linux.
+    Some(ticks / 100.0)
+}
+
+#[test]
+fn on_the_gpu_a_pause_stops_hashing_and_a_paused_agent_costs_almost_no_cpu() {
+    let require = std::env::var("HASHWATT_REQUIRE_GPU").is_ok_and(|v| v == "1");
+    if hashwatt::gpu::adapter::adapters().is_empty() {
+        assert!(!require, "HASHWATT_REQUIRE_GPU=1 but no GPU adapter");
+        eprintln!("skipped: no GPU adapter");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let books_path = dir.path().join("books.jsonl");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = spawn_agent(
+        &[
+            "--device",
+            "gpu",
+            "--header",
+            HEADER,
+            "--batch-ms",
+            "5",
+            "--listen",
+            &listen,
+            "--books",
+            books_path.to_str().unwrap_or_default(),
+            "--electricity",
+            "0",
+            "--mining-watts",
+            "100",
+            "--no-nvml",
+        ],
+        &dir.path().join("gpu"),
+    );
+    wait_ready(&mut child, port);
+    assert!(wait_until(Duration::from_secs(30), || hashes(port, None) > 0));
+    assert_eq!(device_field(&status(port, None), "device"), "gpu");
+    let (code, body) = http("POST", port, "/pause", None).unwrap_or_default();
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("yield_ms"), "{body}");
+    assert_eq!(state(port), "paused");
+    let h = hashes(port, None);
+    // Paused: no hashing, and well under 1 % of a core (a few wake-ups a second).
+    let before = cpu_seconds(child.id());
+    std::thread::sleep(Duration::from_secs(3));
+    let after = cpu_seconds(child.id());
+    assert_eq!(hashes(port, None), h, "hashing while paused");
+    if let (Some(a), Some(b)) = (before, after) {
+        assert!(b - a <= 0.03, "{:.3} CPU s in 3 s paused", b - a);
+    }
+    let (code, _) = http("POST", port, "/resume", None).unwrap_or_default();
+    assert_eq!(code, 200);
+    assert!(wait_until(Duration::from_secs(30), || hashes(port, None) > h));
+    signal(&child, "TERM");
+    assert!(wait_exit(&mut child, Duration::from_secs(20)).success());
+    let last = books(&books_path).pop().unwrap_or(Value::Null);
+    assert_eq!(last["event"], "stopped");
+}

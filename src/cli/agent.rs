@@ -109,7 +109,9 @@ pub struct Args {
     #[arg(long, value_name = "S", default_value_t = 1.0, requires = "busy_when")]
     busy_every: f64,
     /// Keep the engine (and its GPU memory) while paused or idle, for a
-    /// faster resume.
+    /// faster resume. With --header the engine is otherwise dropped on
+    /// every pause; with --pool the miner keeps its engines open for the
+    /// whole run (no GPU work while paused, but its buffers stay allocated).
     #[arg(long)]
     keep_gpu_memory: bool,
     /// Do not watch NVML for other compute processes on the GPUs.
