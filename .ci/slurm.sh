@@ -39,7 +39,7 @@ fi
 as_root install -d -o munge -g munge -m 0755 /run/munge
 as_root install -d -o munge -g munge -m 0700 /var/lib/munge /var/log/munge
 if ! pgrep -x munged >/dev/null; then
-  as_root -u munge munged 2>/dev/null || as_root su -s /bin/sh munge -c munged
+  if [ "$(id -u)" -eq 0 ]; then su -s /bin/sh munge -c munged; else sudo -u munge munged; fi
 fi
 
 as_root install -d -m 0755 /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
