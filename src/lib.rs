@@ -17,7 +17,8 @@
 //! - [`report`]: machine descriptions and report outputs.
 //! - [`stratum`]: Stratum V1 messages, jobs and the pool connection;
 //! - [`gbt`]: `getblocktemplate` templates, their checks, coinbase and payout addresses;
-//! - [`mine`]: the long-running [`mine::Miner`] (pools → engines → shares).
+//! - [`mine`]: the long-running [`mine::Miner`] (pools → engines → shares);
+//! - [`agent`]: the idle-time agent (books, HTTP control, Prometheus metrics).
 //!
 //! ```
 //! use hashwatt::header::Header;
@@ -37,6 +38,7 @@
 #![warn(missing_docs)]
 #![warn(unreachable_pub)]
 
+pub mod agent;
 pub mod backend;
 pub mod bench;
 pub mod economics;

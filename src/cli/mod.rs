@@ -1,9 +1,11 @@
 //! Command-line parsing and one module per subcommand.
 
+mod agent;
 mod bench;
 mod compare;
 mod devices;
 mod econ;
+mod fleet;
 mod gpu_flags;
 mod hash;
 mod mine;
@@ -43,6 +45,11 @@ enum Command {
     Mine(mine::Args),
     /// Check a getblocktemplate result and show the Stratum job built from it.
     Template(template::Args),
+    /// Give this host's idle device time to mining; hand it back on demand; books and metrics.
+    // Boxed: many optional flags.
+    Agent(Box<agent::Args>),
+    /// Bench reports and agent books from many hosts side by side, with the total.
+    Fleet(fleet::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -58,6 +65,8 @@ pub fn run() -> anyhow::Result<()> {
         Command::Share(args) => share::run(args),
         Command::Mine(args) => mine::run(args),
         Command::Template(args) => template::run(args),
+        Command::Agent(args) => agent::run(args),
+        Command::Fleet(args) => fleet::run(args),
     }
 }
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Validates every Kubernetes manifest in deploy/k8s/ offline against the
+# Kubernetes schemas (kubernetes-validate, from PyPI), strictly: unknown
+# fields fail. A deliberately broken manifest must fail too, so the check
+# itself is shown to bite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v kubernetes-validate >/dev/null; then
+  python3 -m pip install -q kubernetes-validate 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages kubernetes-validate
+fi
+k8s_version=${HASHWATT_K8S_VERSION:-1.31.0}
+manifests=()
+for f in deploy/k8s/*.yaml; do
+  [ "$(basename "$f")" = kustomization.yaml ] && continue
+  manifests+=("$f")
+done
+kubernetes-validate --strict -k "$k8s_version" "${manifests[@]}"
+
+broken=$(mktemp --suffix=.yaml)
+trap 'rm -f "$broken"' EXIT
+sed 's/terminationGracePeriodSeconds: 30/terminationGracePeriodSeconds: "thirty"/' \
+  deploy/k8s/daemonset.yaml >"$broken"
+if kubernetes-validate --strict --quiet -k "$k8s_version" "$broken" >/dev/null 2>&1; then
+  echo "k8s: the validator accepted a broken manifest" >&2
+  exit 1
+fi
+echo "k8s: ${#manifests[@]} manifests valid against Kubernetes $k8s_version; a broken one is refused"
