@@ -1,18 +1,26 @@
 //! hashwatt: should this GPU's idle time go to SHA-256d mining or to AI inference?
 //!
 //! The crate measures a SHA-256d nonce search on every backend a machine has
-//! and turns hashes per joule into money. Its layers:
+//! and turns hashes per joule into money.
+//!
+//! **Start here:** [`prelude`] holds what a scheduler needs (open a backend,
+//! build a [`Job`](search::Job), search it with a [`CancelToken`](search::CancelToken),
+//! bench the machine with [`bench::Plan`]). Kernel internals are in [`hazmat`].
+//! Features (all on by default): `cli` (the binary), `gpu` (wgpu), `nvml`, `plot`;
+//! the library builds with none of them.
+//!
+//! Its layers, each using only those listed before it (`tests/architecture.rs`):
 //!
 //! - leaves under everything: [`hex`] (hex text), [`hash`] (the hash type) and
 //!   [`platform`] (CPU model and features, no GPU needed);
 //! - [`units`] and [`hardware`]: unit newtypes and the one cited table of GPU and ASIC figures;
-//! - [`header`] and [`pow`]: block headers, hashes and targets (rust-bitcoin's names);
 //! - [`sha256`]: SHA-256d kernels (one file per backend) and the run-time dispatcher;
+//! - [`header`] and [`pow`]: block headers, hashes and targets (rust-bitcoin's names);
 //! - [`search`]: jobs, hits, cancellation and the backend-neutral [`search::Engine`];
 //! - [`gpu`]: the WGSL compute-shader engine (wgpu) and adapter choice;
+//! - [`energy`]: power meters (NVML, RAPL, modeled);
 //! - [`backend`]: `--backend` names and opening engines;
-//! - [`bench`](mod@bench): the benchmark harness;
-//! - [`energy`]: power meters (NVML, RAPL, modeled) and energy units;
+//! - [`bench`](mod@bench): the benchmark harness and [`bench::Plan`];
 //! - [`economics`]: mining revenue vs modeled inference value, break-evens, site view, scheduler API;
 //! - [`report`]: machine descriptions and report outputs.
 //! - [`stratum`]: Stratum V1 messages, jobs and the pool connection;
