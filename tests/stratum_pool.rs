@@ -618,6 +618,40 @@ fn mine_command_duration_and_bad_input() {
     let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(last["event"], "summary");
 
+    // Without --json: log lines on stderr, the summary on stdout.
+    let out = common::hashwatt_command()
+        .args([
+            "mine",
+            "--pool",
+            &p.url(),
+            "--user",
+            "cli.2",
+            "--backend",
+            "cpu",
+            "--threads",
+            "1",
+            "--duration",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let (text, log) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        log.contains(&format!(
+            "connected to {} (version rolling, mask 1fffe000)",
+            p.url()
+        )),
+        "{log}"
+    );
+    assert!(
+        text.contains("shares: ") && text.contains("engine 0 ("),
+        "{text}"
+    );
+
     for (args, needle) in [
         (
             vec!["--pool", "http://x:1", "--user", "u"],

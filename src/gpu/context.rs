@@ -235,6 +235,11 @@ impl GpuContext {
     }
 
     /// The tuning the pipeline was built with (after clamping to the device's limits).
+    /// The device the context runs on (for its allocator report).
+    pub(crate) fn device(&self) -> &wgpu::Device {
+        &self.device
+    }
+
     pub(crate) fn tuning(&self) -> Tuning {
         self.tuning
     }
