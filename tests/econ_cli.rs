@@ -756,3 +756,46 @@ fn free_power_is_not_no_power() {
     );
     assert!(!md.contains("draws no power"), "{md}");
 }
+
+/// Input and output tokens are both billed, and the token value of a GPU-hour
+/// is set beside what that GPU rents for.
+#[test]
+fn tokens_bill_input_and_output_and_meet_the_rental_market() {
+    let v = json(&[
+        "econ",
+        "--hashrate",
+        "5e9",
+        "--input-tokens",
+        "2048",
+        "--output-tokens",
+        "128",
+        "--usd-per-mtok",
+        "0.18",
+        "--usd-per-mtok-input",
+        "0.05",
+        "--json",
+    ]);
+    let i = &v["inference"];
+    let out_tps = i["tokens_per_second"].as_f64().unwrap_or(0.0);
+    let in_tps = i["input_tokens_per_second"].as_f64().unwrap_or(0.0);
+    assert!((in_tps / out_tps - 16.0).abs() < 1e-9, "{i}");
+    let full = i["full_usd_per_hour"].as_f64().unwrap_or(0.0);
+    let by_hand = out_tps * 3600.0 * 0.18 / 1e6 + in_tps * 3600.0 * 0.05 / 1e6;
+    assert!(
+        (full - by_hand).abs() < 1e-9 * by_hand,
+        "{full} vs {by_hand}"
+    );
+    assert_eq!(i["rental_usd_per_hour"], 2.69);
+    assert_eq!(i["tokens_exceed_rental"], full > 2.69);
+    assert_eq!(
+        v["inputs"]["inference.usd_per_mtok_input"]["source"]["kind"],
+        "flag"
+    );
+    // At the cited $0.18/M both ways, an H100 hour of tokens is "worth" far
+    // more than it rents for, and the report says so.
+    let md = ok(&["econ", "--hashrate", "5e9"]);
+    assert!(
+        md.contains("are worth more than the same GPU rents for ($2.69 per hour"),
+        "{md}"
+    );
+}

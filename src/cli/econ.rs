@@ -92,9 +92,12 @@ pub struct Args {
     /// Inference valuation: `tokens` (roofline) or `rental` [default: tokens, or rental when --rental-usd-per-hour is given].
     #[arg(long, value_name = "METHOD", value_parser = parse_method)]
     method: Option<Method>,
-    /// Price per million output tokens, USD.
+    /// Price per million output tokens, USD [default: the model preset's].
     #[arg(long, value_name = "P", allow_negative_numbers = true)]
     usd_per_mtok: Option<f64>,
+    /// Price per million input (prompt) tokens, USD [default: the model preset's].
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    usd_per_mtok_input: Option<f64>,
     /// Rental price per GPU-hour, USD (selects the rental method).
     #[arg(long, value_name = "R", allow_negative_numbers = true)]
     rental_usd_per_hour: Option<f64>,
@@ -220,6 +223,7 @@ impl Args {
             ("inference.input_tokens", "--input-tokens"),
             ("inference.output_tokens", "--output-tokens"),
             ("inference.usd_per_mtok", "--usd-per-mtok"),
+            ("inference.usd_per_mtok_input", "--usd-per-mtok-input"),
             ("inference.rental_usd_per_hour", "--rental-usd-per-hour"),
             ("inference.utilization_pct", "--utilization"),
             ("site.power_usd_per_mwh", "--site-power"),
@@ -269,6 +273,7 @@ impl Args {
                 model: self.model.clone(),
                 precision: self.precision,
                 usd_per_mtok: self.usd_per_mtok,
+                usd_per_mtok_input: self.usd_per_mtok_input,
                 rental_usd_per_hour: self.rental_usd_per_hour,
                 utilization_pct: self.utilization,
                 gpus_per_replica: self.gpus_per_replica,

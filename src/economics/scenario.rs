@@ -166,6 +166,7 @@ pub struct InferenceSection {
     pub model: Option<String>,
     pub precision: Option<Precision>,
     pub usd_per_mtok: Option<f64>,
+    pub usd_per_mtok_input: Option<f64>,
     pub rental_usd_per_hour: Option<f64>,
     pub utilization_pct: Option<f64>,
     pub input_tokens: Option<u32>,
@@ -451,6 +452,7 @@ impl Scenario {
             inference: InferenceValue::Tokens {
                 roofline: RooflineInputs::new(gpu, model, Precision::Fp8),
                 usd_per_mtok: UsdPerMtok(model.usd_per_mtok),
+                usd_per_mtok_input: UsdPerMtok(model.usd_per_mtok_input),
             },
             utilization: Percent(100.0),
             site: SiteInputs::defaults(&gpu, presets::power::PUE),
@@ -515,8 +517,10 @@ impl Scenario {
             InferenceValue::Tokens {
                 roofline,
                 usd_per_mtok,
+                usd_per_mtok_input,
             } => {
                 v::non_negative("inference.usd_per_mtok", usd_per_mtok.get())?;
+                v::non_negative("inference.usd_per_mtok_input", usd_per_mtok_input.get())?;
                 super::inference::roofline(roofline)?;
             }
         }
@@ -570,12 +574,17 @@ impl Scenario {
             InferenceValue::Tokens {
                 roofline: r,
                 usd_per_mtok,
+                usd_per_mtok_input,
             } => {
                 v.push(("inference.method", json!("tokens")));
                 v.push(("inference.gpu", json!(r.gpu.key)));
                 v.push(("inference.model", json!(r.model.key)));
                 v.push(("inference.precision", json!(r.precision)));
                 v.push(("inference.usd_per_mtok", json!(usd_per_mtok.get())));
+                v.push((
+                    "inference.usd_per_mtok_input",
+                    json!(usd_per_mtok_input.get()),
+                ));
                 v.push(("inference.input_tokens", json!(r.input_tokens)));
                 v.push(("inference.output_tokens", json!(r.output_tokens)));
                 v.push(("inference.batch", json!(r.batch)));
@@ -957,6 +966,12 @@ impl<'a> Resolver<'a> {
                     model.usd_per_mtok,
                     model.price_source,
                 );
+                let price_input = self.num(
+                    "inference.usd_per_mtok_input",
+                    |f| f.inference.usd_per_mtok_input,
+                    model.usd_per_mtok_input,
+                    model.price_source,
+                );
                 let mut ri = RooflineInputs::new(gpu, model, precision);
                 let tp = "TensorRT-LLM ISL/OSL 1000/1000 (perf-overview.md, docs/sources.md)";
                 ri.input_tokens = self
@@ -1012,6 +1027,7 @@ impl<'a> Resolver<'a> {
                 InferenceValue::Tokens {
                     roofline: ri,
                     usd_per_mtok: UsdPerMtok(price),
+                    usd_per_mtok_input: UsdPerMtok(price_input),
                 }
             }
         };
