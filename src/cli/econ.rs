@@ -71,9 +71,24 @@ pub struct Args {
     /// Power usage effectiveness (facility power / IT power, >= 1).
     #[arg(long, value_name = "X", allow_negative_numbers = true)]
     pue: Option<f64>,
-    /// GPU preset: h100-sxm, h100-pcie, h200, a100-80gb, l40s, rtx-4090, b200.
+    /// GPU preset: h100-sxm, h100-pcie, h200, a100-80gb, l40s, rtx-4090, b200, mi300x.
     #[arg(long, value_name = "PRESET")]
     gpu: Option<String>,
+    /// Custom GPU: memory, GB (replaces the --gpu preset's figure).
+    #[arg(long, value_name = "GB", allow_negative_numbers = true)]
+    gpu_memory_gb: Option<f64>,
+    /// Custom GPU: memory bandwidth, TB/s.
+    #[arg(long, value_name = "TB_PER_S", allow_negative_numbers = true)]
+    gpu_bandwidth_tb_s: Option<f64>,
+    /// Custom GPU: dense FP16/BF16 tensor TFLOPS.
+    #[arg(long, value_name = "TFLOPS", allow_negative_numbers = true)]
+    gpu_fp16_tflops: Option<f64>,
+    /// Custom GPU: dense FP8 tensor TFLOPS (0: no FP8).
+    #[arg(long, value_name = "TFLOPS", allow_negative_numbers = true)]
+    gpu_fp8_tflops: Option<f64>,
+    /// Custom GPU: board power, W.
+    #[arg(long, value_name = "W", allow_negative_numbers = true)]
+    gpu_board_watts: Option<f64>,
     /// Model preset: llama-3.1-8b, llama-3.1-70b.
     #[arg(long, value_name = "PRESET")]
     model: Option<String>,
@@ -228,6 +243,11 @@ impl Args {
             ("inference.utilization_pct", "--utilization"),
             ("site.power_usd_per_mwh", "--site-power"),
             ("site.power_mw", "--site-mw"),
+            ("gpu.memory_gb", "--gpu-memory-gb"),
+            ("gpu.bandwidth_tb_s", "--gpu-bandwidth-tb-s"),
+            ("gpu.fp16_tflops", "--gpu-fp16-tflops"),
+            ("gpu.fp8_tflops", "--gpu-fp8-tflops"),
+            ("gpu.board_watts", "--gpu-board-watts"),
             ("site.lease_usd_per_mw_year", "--lease-usd-per-mw-year"),
             ("site.lease_capex_usd_per_mw", "--lease-capex-usd-per-mw"),
             ("site.tenant_pays_power", "--tenant-pays-power"),
@@ -280,6 +300,13 @@ impl Args {
                 input_tokens: self.input_tokens,
                 output_tokens: self.output_tokens,
                 ..Default::default()
+            },
+            gpu: hashwatt::economics::scenario::GpuSection {
+                memory_gb: self.gpu_memory_gb,
+                bandwidth_tb_s: self.gpu_bandwidth_tb_s,
+                fp16_tflops: self.gpu_fp16_tflops,
+                fp8_tflops: self.gpu_fp8_tflops,
+                board_watts: self.gpu_board_watts,
             },
             site: hashwatt::economics::scenario::SiteSection {
                 power_usd_per_mwh: self.site_power,

@@ -225,6 +225,23 @@ pub struct SiteSection {
     pub marketplace_fee_pct: Option<f64>,
 }
 
+/// `[gpu]` table: a custom GPU, given as figures that replace the chosen
+/// preset's (`inference.gpu`) one by one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpuSection {
+    /// Memory capacity, GB.
+    pub memory_gb: Option<f64>,
+    /// Peak memory bandwidth, TB/s.
+    pub bandwidth_tb_s: Option<f64>,
+    /// Dense BF16/FP16 tensor TFLOPS.
+    pub fp16_tflops: Option<f64>,
+    /// Dense FP8 tensor TFLOPS (0: no FP8).
+    pub fp8_tflops: Option<f64>,
+    /// Maximum board power, W.
+    pub board_watts: Option<f64>,
+}
+
 /// A scenario file (every field optional).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -247,6 +264,9 @@ pub struct ScenarioFile {
     /// Site-view inputs.
     #[serde(default)]
     pub site: SiteSection,
+    /// Custom GPU figures.
+    #[serde(default)]
+    pub gpu: GpuSection,
     /// The comment lines written just above each `section.key`: a file's
     /// citations and ASSUMPTION labels, which reports carry as the source.
     #[serde(skip)]
@@ -566,6 +586,15 @@ impl Scenario {
             ("power.idle_mode", json!(self.power.idle_mode)),
             ("inference.utilization_pct", json!(self.utilization.get())),
         ];
+        if let InferenceValue::Tokens { roofline: r, .. } = &self.inference {
+            v.extend([
+                ("gpu.memory_gb", json!(r.gpu.memory_gb)),
+                ("gpu.bandwidth_tb_s", json!(r.gpu.bandwidth_tb_s)),
+                ("gpu.fp16_tflops", json!(r.gpu.fp16_tflops)),
+                ("gpu.fp8_tflops", json!(r.gpu.fp8_tflops.unwrap_or(0.0))),
+                ("gpu.board_watts", json!(r.gpu.board_watts.get())),
+            ]);
+        }
         match &self.inference {
             InferenceValue::Rental { usd_per_hour } => {
                 v.push(("inference.method", json!("rental")));
@@ -799,7 +828,48 @@ impl<'a> Resolver<'a> {
                 )),
             )
             .unwrap_or_else(|| "h100-sxm".into());
-        let gpu = *presets::gpu(&gpu_key)?;
+        let mut gpu = *presets::gpu(&gpu_key)?;
+        let spec = |what: &str| format!("{} {what} ({})", gpu.name, gpu.source);
+        gpu.memory_gb = self.num(
+            "gpu.memory_gb",
+            |f| f.gpu.memory_gb,
+            gpu.memory_gb,
+            &spec("memory"),
+        );
+        gpu.bandwidth_tb_s = self.num(
+            "gpu.bandwidth_tb_s",
+            |f| f.gpu.bandwidth_tb_s,
+            gpu.bandwidth_tb_s,
+            &spec("memory bandwidth"),
+        );
+        gpu.fp16_tflops = self.num(
+            "gpu.fp16_tflops",
+            |f| f.gpu.fp16_tflops,
+            gpu.fp16_tflops,
+            &spec("dense FP16 TFLOPS"),
+        );
+        let fp8 = self.num(
+            "gpu.fp8_tflops",
+            |f| f.gpu.fp8_tflops,
+            gpu.fp8_tflops.unwrap_or(0.0),
+            &spec("dense FP8 TFLOPS (0: none)"),
+        );
+        gpu.fp8_tflops = (fp8 > 0.0).then_some(fp8);
+        gpu.board_watts = Watts(self.num(
+            "gpu.board_watts",
+            |f| f.gpu.board_watts,
+            gpu.board_watts.get(),
+            &spec("board power"),
+        ));
+        for (key, v) in [
+            ("gpu.memory_gb", gpu.memory_gb),
+            ("gpu.bandwidth_tb_s", gpu.bandwidth_tb_s),
+            ("gpu.fp16_tflops", gpu.fp16_tflops),
+            ("gpu.board_watts", gpu.board_watts.get()),
+        ] {
+            super::error::positive(key, v)?;
+        }
+        super::error::non_negative("gpu.fp8_tflops", fp8)?;
         let preset_src = |what: &str| {
             Source::new(
                 SourceKind::Preset,
