@@ -534,8 +534,8 @@ impl EconReport {
                     let _ = writeln!(
                         o,
                         "**The tokens of a fully used GPU-hour ({}) are worth more than the same GPU rents \
-                         for ({} per hour, {:.1}x less)**: the market would rent the GPU out instead, so \
-                         read the token value as optimistic.\n",
+                         for ({} per hour; tokens {:.1}x the rental)**: the market would rent the GPU out \
+                         instead, so read the token value as optimistic.\n",
                         usd(i.full_usd_per_hour),
                         usd(rent),
                         i.full_usd_per_hour / rent
