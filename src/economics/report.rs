@@ -566,7 +566,13 @@ impl EconReport {
                 "| month | difficulty (T) | BTC price | BTC | revenue USD | power USD | cumulative net USD |"
             );
             let _ = writeln!(o, "|---:|---:|---:|---:|---:|---:|---:|");
-            for h in &self.horizon {
+            // Long horizons: month 1 and every twelfth month (the JSON has all).
+            let long = self.horizon.len() > 24;
+            for h in self
+                .horizon
+                .iter()
+                .filter(|h| !long || h.month == 1 || h.month % 12 == 0)
+            {
                 let _ = writeln!(
                     o,
                     "| {} | {:.2} | {} | {:.3e} | {} | {} | {} |",
