@@ -778,3 +778,102 @@ fn free_power_is_not_no_power() {
     );
     assert!(!md.contains("draws no power"), "{md}");
 }
+
+/// Input and output tokens are both billed, and the token value of a GPU-hour
+/// is set beside what that GPU rents for.
+#[test]
+fn tokens_bill_input_and_output_and_meet_the_rental_market() {
+    let v = json(&[
+        "econ",
+        "--hashrate",
+        "5e9",
+        "--input-tokens",
+        "2048",
+        "--output-tokens",
+        "128",
+        "--usd-per-mtok",
+        "0.18",
+        "--usd-per-mtok-input",
+        "0.05",
+        "--json",
+    ]);
+    let i = &v["inference"];
+    let out_tps = i["tokens_per_second"].as_f64().unwrap_or(0.0);
+    let in_tps = i["input_tokens_per_second"].as_f64().unwrap_or(0.0);
+    assert!((in_tps / out_tps - 16.0).abs() < 1e-9, "{i}");
+    let full = i["full_usd_per_hour"].as_f64().unwrap_or(0.0);
+    let by_hand = out_tps * 3600.0 * 0.18 / 1e6 + in_tps * 3600.0 * 0.05 / 1e6;
+    assert!(
+        (full - by_hand).abs() < 1e-9 * by_hand,
+        "{full} vs {by_hand}"
+    );
+    assert_eq!(i["rental_usd_per_hour"], 2.69);
+    assert_eq!(i["tokens_exceed_rental"], full > 2.69);
+    assert_eq!(
+        v["inputs"]["inference.usd_per_mtok_input"]["source"]["kind"],
+        "flag"
+    );
+    // At the cited $0.18/M both ways, an H100 hour of tokens is "worth" far
+    // more than it rents for, and the report says so.
+    let md = ok(&["econ", "--hashrate", "5e9"]);
+    assert!(
+        md.contains("are worth more than the same GPU rents for ($2.69 per hour"),
+        "{md}"
+    );
+}
+
+/// The MI300X preset, and a custom GPU given by its figures (flags or a
+/// `[gpu]` table), each figure echoed with its source.
+#[test]
+fn mi300x_preset_and_custom_gpu_figures() {
+    let mi = json(&["econ", "--hashrate", "5e9", "--gpu", "mi300x", "--json"]);
+    assert_eq!(mi["inputs"]["gpu.memory_gb"]["value"], 192.0);
+    assert_eq!(mi["inputs"]["gpu.board_watts"]["value"], 750.0);
+    assert_eq!(mi["inputs"]["gpu.board_watts"]["source"]["kind"], "default");
+    // The same figures typed in on top of the H100 preset give the same roofline.
+    let custom = json(&[
+        "econ",
+        "--hashrate",
+        "5e9",
+        "--gpu-memory-gb",
+        "192",
+        "--gpu-bandwidth-tb-s",
+        "5.3",
+        "--gpu-fp16-tflops",
+        "1307.4",
+        "--gpu-fp8-tflops",
+        "2614.9",
+        "--gpu-board-watts",
+        "750",
+        "--json",
+    ]);
+    assert_eq!(
+        custom["inference"]["tokens_per_second"],
+        mi["inference"]["tokens_per_second"]
+    );
+    assert_eq!(custom["inputs"]["gpu.memory_gb"]["source"]["kind"], "flag");
+    assert_eq!(
+        custom["power"]["inference_usd_per_hour"],
+        mi["power"]["inference_usd_per_hour"]
+    );
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("custom.toml");
+    std::fs::write(
+        &file,
+        "[mining]\nhashrate_h_per_s = 5e9\n[gpu]\n# A vendor sheet for a future part.\nmemory_gb = 288\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let v = json(&["econ", "--scenario", s(&file), "--json"]);
+    assert_eq!(v["inputs"]["gpu.memory_gb"]["value"], 288.0);
+    let detail = v["inputs"]["gpu.memory_gb"]["source"]["detail"]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        detail.ends_with("custom.toml: A vendor sheet for a future part."),
+        "{detail}"
+    );
+    fails_naming(
+        &["econ", "--hashrate", "5e9", "--gpu-memory-gb", "0"],
+        "`gpu.memory_gb`",
+    );
+}

@@ -71,9 +71,24 @@ pub struct Args {
     /// Power usage effectiveness (facility power / IT power, >= 1).
     #[arg(long, value_name = "X", allow_negative_numbers = true)]
     pue: Option<f64>,
-    /// GPU preset: h100-sxm, h100-pcie, h200, a100-80gb, l40s, rtx-4090, b200.
+    /// GPU preset: h100-sxm, h100-pcie, h200, a100-80gb, l40s, rtx-4090, b200, mi300x.
     #[arg(long, value_name = "PRESET")]
     gpu: Option<String>,
+    /// Custom GPU: memory, GB (replaces the --gpu preset's figure).
+    #[arg(long, value_name = "GB", allow_negative_numbers = true)]
+    gpu_memory_gb: Option<f64>,
+    /// Custom GPU: memory bandwidth, TB/s.
+    #[arg(long, value_name = "TB_PER_S", allow_negative_numbers = true)]
+    gpu_bandwidth_tb_s: Option<f64>,
+    /// Custom GPU: dense FP16/BF16 tensor TFLOPS.
+    #[arg(long, value_name = "TFLOPS", allow_negative_numbers = true)]
+    gpu_fp16_tflops: Option<f64>,
+    /// Custom GPU: dense FP8 tensor TFLOPS (0: no FP8).
+    #[arg(long, value_name = "TFLOPS", allow_negative_numbers = true)]
+    gpu_fp8_tflops: Option<f64>,
+    /// Custom GPU: board power, W.
+    #[arg(long, value_name = "W", allow_negative_numbers = true)]
+    gpu_board_watts: Option<f64>,
     /// Model preset: llama-3.1-8b, llama-3.1-70b.
     #[arg(long, value_name = "PRESET")]
     model: Option<String>,
@@ -92,9 +107,12 @@ pub struct Args {
     /// Inference valuation: `tokens` (roofline) or `rental` [default: tokens, or rental when --rental-usd-per-hour is given].
     #[arg(long, value_name = "METHOD", value_parser = parse_method)]
     method: Option<Method>,
-    /// Price per million output tokens, USD.
+    /// Price per million output tokens, USD [default: the model preset's].
     #[arg(long, value_name = "P", allow_negative_numbers = true)]
     usd_per_mtok: Option<f64>,
+    /// Price per million input (prompt) tokens, USD [default: the model preset's].
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    usd_per_mtok_input: Option<f64>,
     /// Rental price per GPU-hour, USD (selects the rental method).
     #[arg(long, value_name = "R", allow_negative_numbers = true)]
     rental_usd_per_hour: Option<f64>,
@@ -220,10 +238,16 @@ impl Args {
             ("inference.input_tokens", "--input-tokens"),
             ("inference.output_tokens", "--output-tokens"),
             ("inference.usd_per_mtok", "--usd-per-mtok"),
+            ("inference.usd_per_mtok_input", "--usd-per-mtok-input"),
             ("inference.rental_usd_per_hour", "--rental-usd-per-hour"),
             ("inference.utilization_pct", "--utilization"),
             ("site.power_usd_per_mwh", "--site-power"),
             ("site.power_mw", "--site-mw"),
+            ("gpu.memory_gb", "--gpu-memory-gb"),
+            ("gpu.bandwidth_tb_s", "--gpu-bandwidth-tb-s"),
+            ("gpu.fp16_tflops", "--gpu-fp16-tflops"),
+            ("gpu.fp8_tflops", "--gpu-fp8-tflops"),
+            ("gpu.board_watts", "--gpu-board-watts"),
             ("site.lease_usd_per_mw_year", "--lease-usd-per-mw-year"),
             ("site.lease_capex_usd_per_mw", "--lease-capex-usd-per-mw"),
             ("site.tenant_pays_power", "--tenant-pays-power"),
@@ -269,12 +293,20 @@ impl Args {
                 model: self.model.clone(),
                 precision: self.precision,
                 usd_per_mtok: self.usd_per_mtok,
+                usd_per_mtok_input: self.usd_per_mtok_input,
                 rental_usd_per_hour: self.rental_usd_per_hour,
                 utilization_pct: self.utilization,
                 gpus_per_replica: self.gpus_per_replica,
                 input_tokens: self.input_tokens,
                 output_tokens: self.output_tokens,
                 ..Default::default()
+            },
+            gpu: hashwatt::economics::scenario::GpuSection {
+                memory_gb: self.gpu_memory_gb,
+                bandwidth_tb_s: self.gpu_bandwidth_tb_s,
+                fp16_tflops: self.gpu_fp16_tflops,
+                fp8_tflops: self.gpu_fp8_tflops,
+                board_watts: self.gpu_board_watts,
             },
             site: hashwatt::economics::scenario::SiteSection {
                 power_usd_per_mwh: self.site_power,

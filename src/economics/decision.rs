@@ -331,10 +331,13 @@ fn breakevens(
     };
     let (usd_per_mtok, rental) = match &s.inference {
         InferenceValue::Tokens { .. } => {
+            // Revenue = output tok/s × 3600 × price / 1e6 + the input part,
+            // which stays at its own price.
             let tps = inference.tokens_per_second.get();
+            let input = inference.input_usd_per_hour.get();
             let p = revenue_needed.and_then(|r| {
                 if tps > 0.0 {
-                    non_negative(r * 1e6 / (tps * 3600.0))
+                    non_negative((r - input) * 1e6 / (tps * 3600.0))
                 } else {
                     None
                 }
@@ -404,8 +407,10 @@ mod tests {
         ));
         // Idle on at 70 W: −$0.0088452/h.
         assert!(close(d.net_usd_per_hour.idle.get(), -0.008_845_2));
-        // Inference: 0.6 × (tok/s × 3600 × 0.18e-6 − 0.088452) − 0.4 × 0.0088452.
-        let full = d.inference.tokens_per_second.get() * 3600.0 * 0.18 / 1e6;
+        // Inference: 0.6 × (tok/s × 3600 × 0.18e-6 × (1 + 1000/1000) − 0.088452)
+        // − 0.4 × 0.0088452: input and output tokens both billed at $0.18/M.
+        let full = d.inference.tokens_per_second.get() * 3600.0 * 0.18 / 1e6 * 2.0;
+        assert!(close(d.inference.input_usd_per_hour.get(), full / 2.0));
         assert!(close(
             d.net_usd_per_hour.infer.get(),
             0.6 * (full - 0.088_452) - 0.4 * 0.008_845_2
@@ -496,7 +501,16 @@ mod tests {
 
     #[test]
     fn at_the_inference_breakevens_the_nets_tie() {
-        let s = h100(5e9);
+        let mut s = h100(5e9);
+        // With input tokens billed at $0.18/M too, no output price ties: the
+        // input tokens alone beat the alternatives. Bill output only here.
+        if let InferenceValue::Tokens {
+            usd_per_mtok_input, ..
+        } = &mut s.inference
+        {
+            *usd_per_mtok_input = UsdPerMtok(0.0);
+        }
+        assert_eq!(eval(&h100(5e9)).breakeven.usd_per_mtok, None);
         let d = eval(&s);
         let p = d.breakeven.usd_per_mtok.unwrap_or_else(|| panic!("none"));
         let mut t = s.clone();

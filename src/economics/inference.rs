@@ -397,13 +397,16 @@ pub enum InferenceValue {
         /// USD per GPU-hour when rented.
         usd_per_hour: UsdPerHour,
     },
-    /// Served tokens: roofline tokens/s × price per million output tokens
-    /// × utilization.
+    /// Served tokens: (output tokens/s × output price + input tokens/s ×
+    /// input price) × utilization, with input tokens/s = output tokens/s ×
+    /// ISL / OSL (every request brings its prompt).
     Tokens {
         /// Roofline inputs.
         roofline: RooflineInputs,
         /// Price per million output tokens.
         usd_per_mtok: UsdPerMtok,
+        /// Price per million input (prompt) tokens.
+        usd_per_mtok_input: UsdPerMtok,
     },
 }
 
@@ -420,6 +423,17 @@ pub struct InferenceEstimate {
     pub usd_per_hour: UsdPerHour,
     /// Roofline details (tokens method).
     pub roofline: Option<Roofline>,
+    /// Input (prompt) tokens/s per GPU billed with the output (tokens method).
+    pub input_tokens_per_second: TokensPerSecond,
+    /// Part of [`Self::full_usd_per_hour`] billed for input tokens.
+    pub input_usd_per_hour: UsdPerHour,
+    /// What the same GPU rents for per hour (tokens method: the cited rental
+    /// price of the GPU preset), to compare the token value with.
+    pub rental_usd_per_hour: Option<f64>,
+    /// Whether the tokens of a fully used GPU-hour are worth more than the
+    /// GPU rents for: the market would then rent it out instead, so the
+    /// token value is likely optimistic.
+    pub tokens_exceed_rental: bool,
 }
 
 /// Values an inference hour.
@@ -437,21 +451,40 @@ pub fn estimate(value: &InferenceValue, utilization: Percent) -> Result<Inferenc
                 full_usd_per_hour: UsdPerHour(r),
                 usd_per_hour: UsdPerHour(r * u),
                 roofline: None,
+                input_tokens_per_second: TokensPerSecond(0.0),
+                input_usd_per_hour: UsdPerHour(0.0),
+                rental_usd_per_hour: Some(r),
+                tokens_exceed_rental: false,
             })
         }
         InferenceValue::Tokens {
             roofline: inputs,
             usd_per_mtok,
+            usd_per_mtok_input,
         } => {
             let p = error::non_negative("inference.usd_per_mtok", usd_per_mtok.get())?;
+            let p_in =
+                error::non_negative("inference.usd_per_mtok_input", usd_per_mtok_input.get())?;
             let r = roofline(inputs)?;
-            let full = r.tokens_per_second.get() * 3600.0 * p / 1e6;
+            let out_tps = r.tokens_per_second.get();
+            let in_tps = if inputs.output_tokens > 0 {
+                out_tps * f64::from(inputs.input_tokens) / f64::from(inputs.output_tokens)
+            } else {
+                0.0
+            };
+            let input = in_tps * 3600.0 * p_in / 1e6;
+            let full = out_tps * 3600.0 * p / 1e6 + input;
+            let rental = super::presets::rental(inputs.gpu.key).map(|x| x.usd_per_hour);
             Ok(InferenceEstimate {
                 method: "tokens",
                 tokens_per_second: r.tokens_per_second,
                 full_usd_per_hour: UsdPerHour(full),
                 usd_per_hour: UsdPerHour(full * u),
                 roofline: Some(r),
+                input_tokens_per_second: TokensPerSecond(in_tps),
+                input_usd_per_hour: UsdPerHour(input),
+                rental_usd_per_hour: rental,
+                tokens_exceed_rental: rental.is_some_and(|x| full > x),
             })
         }
     }
@@ -561,13 +594,23 @@ mod tests {
         assert!((e.usd_per_hour.get() - 1.345).abs() < 1e-12);
         let g = *presets::gpu("h100-sxm").unwrap_or_else(|e| panic!("{e}"));
         let m = *presets::model("llama-3.1-8b").unwrap_or_else(|e| panic!("{e}"));
+        let mut ri = RooflineInputs::new(g, m, Precision::Fp8);
+        // 2048 prompt tokens per 128 generated: input billing dominates.
+        ri.input_tokens = 2048;
+        ri.output_tokens = 128;
         let v = InferenceValue::Tokens {
-            roofline: RooflineInputs::new(g, m, Precision::Fp8),
+            roofline: ri,
             usd_per_mtok: UsdPerMtok(0.18),
+            usd_per_mtok_input: UsdPerMtok(0.05),
         };
         let e = estimate(&v, Percent(100.0)).unwrap_or_else(|e| panic!("{e}"));
-        let expect = e.tokens_per_second.get() * 3600.0 * 0.18 / 1e6;
+        let tps = e.tokens_per_second.get();
+        assert_eq!(e.input_tokens_per_second.get(), tps * 16.0);
+        let expect = tps * 3600.0 * 0.18 / 1e6 + tps * 16.0 * 3600.0 * 0.05 / 1e6;
         assert!((e.usd_per_hour.get() - expect).abs() < 1e-12);
+        assert!((e.input_usd_per_hour.get() - tps * 16.0 * 3600.0 * 0.05 / 1e6).abs() < 1e-12);
+        assert_eq!(e.rental_usd_per_hour, Some(2.69));
+        assert_eq!(e.tokens_exceed_rental, expect > 2.69);
         assert!(
             estimate(&v, Percent(101.0))
                 .unwrap_err()

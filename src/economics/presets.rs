@@ -94,6 +94,8 @@ pub struct ModelPreset {
     pub vocab: u32,
     /// Default output-token price, USD per million tokens.
     pub usd_per_mtok: f64,
+    /// Default input-token price, USD per million tokens.
+    pub usd_per_mtok_input: f64,
     /// Where that price comes from.
     pub price_source: &'static str,
     /// Where the shape comes from.
@@ -138,7 +140,8 @@ pub const MODELS: &[ModelPreset] = &[
         kv_heads: 8,
         vocab: 128_256,
         usd_per_mtok: 0.18,
-        price_source: "Together AI Llama-3.1-8B Instruct Turbo output price, ~2024-2025 third-party tables (docs/sources.md)",
+        usd_per_mtok_input: 0.18,
+        price_source: "Together AI Llama-3.1-8B Instruct Turbo price (input and output), ~2024-2025 third-party tables (docs/sources.md)",
         source: "Meta Llama 3.1 config.json via oumi-ai recipes README",
     },
     ModelPreset {
@@ -151,7 +154,8 @@ pub const MODELS: &[ModelPreset] = &[
         kv_heads: 8,
         vocab: 128_256,
         usd_per_mtok: 0.88,
-        price_source: "Together AI Llama-3.1/3.3-70B Instruct Turbo output price, ~2024-2025 third-party tables (docs/sources.md)",
+        usd_per_mtok_input: 0.88,
+        price_source: "Together AI Llama-3.1/3.3-70B Instruct Turbo price (input and output), ~2024-2025 third-party tables (docs/sources.md)",
         source: "Meta Llama 3.1 config.json via oumi-ai recipes README",
     },
 ];

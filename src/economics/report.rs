@@ -73,6 +73,14 @@ pub struct InferenceSection {
     pub full_usd_per_hour: f64,
     /// Roofline details.
     pub roofline: Option<Roofline>,
+    /// Input (prompt) tokens/s per GPU billed (tokens method).
+    pub input_tokens_per_second: f64,
+    /// Part of `full_usd_per_hour` billed for input tokens, USD.
+    pub input_usd_per_hour: f64,
+    /// What the same GPU rents for per hour, USD.
+    pub rental_usd_per_hour: Option<f64>,
+    /// Whether a fully used hour of tokens is worth more than the rental.
+    pub tokens_exceed_rental: bool,
     /// `"modeled"`.
     pub basis: &'static str,
 }
@@ -255,6 +263,10 @@ impl EconReport {
                 usd_per_hour: d.inference.usd_per_hour.get(),
                 full_usd_per_hour: d.inference.full_usd_per_hour.get(),
                 roofline: d.inference.roofline.clone(),
+                input_tokens_per_second: d.inference.input_tokens_per_second.get(),
+                input_usd_per_hour: d.inference.input_usd_per_hour.get(),
+                rental_usd_per_hour: d.inference.rental_usd_per_hour,
+                tokens_exceed_rental: d.inference.tokens_exceed_rental,
                 basis: "modeled",
             },
             decision: DecisionSection {
@@ -492,12 +504,13 @@ impl EconReport {
             InferenceValue::Tokens {
                 roofline: ri,
                 usd_per_mtok,
+                usd_per_mtok_input,
             },
         ) = (&i.roofline, &s.inference)
         {
             let _ = writeln!(
                 o,
-                "Roofline: {} on {}{} at {}, ISL/OSL {}/{}, batch {} ({}-bound decode): **{:.0} tok/s per GPU** x {} /Mtok = {} /h at full use.\n",
+                "Roofline: {} on {}{} at {}, ISL/OSL {}/{}, batch {} ({}-bound decode): **{:.0} output tok/s per GPU** x {} /Mtok + {:.0} input tok/s x {} /Mtok = {} /h at full use.\n",
                 ri.model.name,
                 if ri.gpus_per_replica > 1 {
                     format!("{} x ", ri.gpus_per_replica)
@@ -512,8 +525,30 @@ impl EconReport {
                 r.decode_bound,
                 i.tokens_per_second,
                 num(usd_per_mtok.get()),
+                i.input_tokens_per_second,
+                num(usd_per_mtok_input.get()),
                 usd(i.full_usd_per_hour)
             );
+            if let Some(rent) = i.rental_usd_per_hour {
+                if i.tokens_exceed_rental {
+                    let _ = writeln!(
+                        o,
+                        "**The tokens of a fully used GPU-hour ({}) are worth more than the same GPU rents \
+                         for ({} per hour; tokens {:.1}x the rental)**: the market would rent the GPU out \
+                         instead, so read the token value as optimistic.\n",
+                        usd(i.full_usd_per_hour),
+                        usd(rent),
+                        i.full_usd_per_hour / rent
+                    );
+                } else {
+                    let _ = writeln!(
+                        o,
+                        "The same GPU rents for {} per hour; a fully used hour of tokens is worth {}.\n",
+                        usd(rent),
+                        usd(i.full_usd_per_hour)
+                    );
+                }
+            }
         } else {
             let _ = writeln!(
                 o,
@@ -531,7 +566,13 @@ impl EconReport {
                 "| month | difficulty (T) | BTC price | BTC | revenue USD | power USD | cumulative net USD |"
             );
             let _ = writeln!(o, "|---:|---:|---:|---:|---:|---:|---:|");
-            for h in &self.horizon {
+            // Long horizons: month 1 and every twelfth month (the JSON has all).
+            let long = self.horizon.len() > 24;
+            for h in self
+                .horizon
+                .iter()
+                .filter(|h| !long || h.month == 1 || h.month % 12 == 0)
+            {
                 let _ = writeln!(
                     o,
                     "| {} | {:.2} | {} | {:.3e} | {} | {} | {} |",

@@ -166,6 +166,7 @@ pub struct InferenceSection {
     pub model: Option<String>,
     pub precision: Option<Precision>,
     pub usd_per_mtok: Option<f64>,
+    pub usd_per_mtok_input: Option<f64>,
     pub rental_usd_per_hour: Option<f64>,
     pub utilization_pct: Option<f64>,
     pub input_tokens: Option<u32>,
@@ -224,6 +225,23 @@ pub struct SiteSection {
     pub marketplace_fee_pct: Option<f64>,
 }
 
+/// `[gpu]` table: a custom GPU, given as figures that replace the chosen
+/// preset's (`inference.gpu`) one by one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpuSection {
+    /// Memory capacity, GB.
+    pub memory_gb: Option<f64>,
+    /// Peak memory bandwidth, TB/s.
+    pub bandwidth_tb_s: Option<f64>,
+    /// Dense BF16/FP16 tensor TFLOPS.
+    pub fp16_tflops: Option<f64>,
+    /// Dense FP8 tensor TFLOPS (0: no FP8).
+    pub fp8_tflops: Option<f64>,
+    /// Maximum board power, W.
+    pub board_watts: Option<f64>,
+}
+
 /// A scenario file (every field optional).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -246,6 +264,9 @@ pub struct ScenarioFile {
     /// Site-view inputs.
     #[serde(default)]
     pub site: SiteSection,
+    /// Custom GPU figures.
+    #[serde(default)]
+    pub gpu: GpuSection,
     /// The comment lines written just above each `section.key`: a file's
     /// citations and ASSUMPTION labels, which reports carry as the source.
     #[serde(skip)]
@@ -451,6 +472,7 @@ impl Scenario {
             inference: InferenceValue::Tokens {
                 roofline: RooflineInputs::new(gpu, model, Precision::Fp8),
                 usd_per_mtok: UsdPerMtok(model.usd_per_mtok),
+                usd_per_mtok_input: UsdPerMtok(model.usd_per_mtok_input),
             },
             utilization: Percent(100.0),
             site: SiteInputs::defaults(&gpu, presets::power::PUE),
@@ -516,8 +538,10 @@ impl Scenario {
             InferenceValue::Tokens {
                 roofline,
                 usd_per_mtok,
+                usd_per_mtok_input,
             } => {
                 v::non_negative("inference.usd_per_mtok", usd_per_mtok.get())?;
+                v::non_negative("inference.usd_per_mtok_input", usd_per_mtok_input.get())?;
                 super::inference::roofline(roofline)?;
             }
         }
@@ -563,6 +587,15 @@ impl Scenario {
             ("power.idle_mode", json!(self.power.idle_mode)),
             ("inference.utilization_pct", json!(self.utilization.get())),
         ];
+        if let InferenceValue::Tokens { roofline: r, .. } = &self.inference {
+            v.extend([
+                ("gpu.memory_gb", json!(r.gpu.memory_gb)),
+                ("gpu.bandwidth_tb_s", json!(r.gpu.bandwidth_tb_s)),
+                ("gpu.fp16_tflops", json!(r.gpu.fp16_tflops)),
+                ("gpu.fp8_tflops", json!(r.gpu.fp8_tflops.unwrap_or(0.0))),
+                ("gpu.board_watts", json!(r.gpu.board_watts.get())),
+            ]);
+        }
         match &self.inference {
             InferenceValue::Rental { usd_per_hour } => {
                 v.push(("inference.method", json!("rental")));
@@ -571,12 +604,17 @@ impl Scenario {
             InferenceValue::Tokens {
                 roofline: r,
                 usd_per_mtok,
+                usd_per_mtok_input,
             } => {
                 v.push(("inference.method", json!("tokens")));
                 v.push(("inference.gpu", json!(r.gpu.key)));
                 v.push(("inference.model", json!(r.model.key)));
                 v.push(("inference.precision", json!(r.precision)));
                 v.push(("inference.usd_per_mtok", json!(usd_per_mtok.get())));
+                v.push((
+                    "inference.usd_per_mtok_input",
+                    json!(usd_per_mtok_input.get()),
+                ));
                 v.push(("inference.input_tokens", json!(r.input_tokens)));
                 v.push(("inference.output_tokens", json!(r.output_tokens)));
                 v.push(("inference.batch", json!(r.batch)));
@@ -791,7 +829,48 @@ impl<'a> Resolver<'a> {
                 )),
             )
             .unwrap_or_else(|| "h100-sxm".into());
-        let gpu = *presets::gpu(&gpu_key)?;
+        let mut gpu = *presets::gpu(&gpu_key)?;
+        let spec = |what: &str| format!("{} {what} ({})", gpu.name, gpu.source);
+        gpu.memory_gb = self.num(
+            "gpu.memory_gb",
+            |f| f.gpu.memory_gb,
+            gpu.memory_gb,
+            &spec("memory"),
+        );
+        gpu.bandwidth_tb_s = self.num(
+            "gpu.bandwidth_tb_s",
+            |f| f.gpu.bandwidth_tb_s,
+            gpu.bandwidth_tb_s,
+            &spec("memory bandwidth"),
+        );
+        gpu.fp16_tflops = self.num(
+            "gpu.fp16_tflops",
+            |f| f.gpu.fp16_tflops,
+            gpu.fp16_tflops,
+            &spec("dense FP16 TFLOPS"),
+        );
+        let fp8 = self.num(
+            "gpu.fp8_tflops",
+            |f| f.gpu.fp8_tflops,
+            gpu.fp8_tflops.unwrap_or(0.0),
+            &spec("dense FP8 TFLOPS (0: none)"),
+        );
+        gpu.fp8_tflops = (fp8 > 0.0).then_some(fp8);
+        gpu.board_watts = Watts(self.num(
+            "gpu.board_watts",
+            |f| f.gpu.board_watts,
+            gpu.board_watts.get(),
+            &spec("board power"),
+        ));
+        for (key, v) in [
+            ("gpu.memory_gb", gpu.memory_gb),
+            ("gpu.bandwidth_tb_s", gpu.bandwidth_tb_s),
+            ("gpu.fp16_tflops", gpu.fp16_tflops),
+            ("gpu.board_watts", gpu.board_watts.get()),
+        ] {
+            super::error::positive(key, v)?;
+        }
+        super::error::non_negative("gpu.fp8_tflops", fp8)?;
         let preset_src = |what: &str| {
             Source::new(
                 SourceKind::Preset,
@@ -958,6 +1037,12 @@ impl<'a> Resolver<'a> {
                     model.usd_per_mtok,
                     model.price_source,
                 );
+                let price_input = self.num(
+                    "inference.usd_per_mtok_input",
+                    |f| f.inference.usd_per_mtok_input,
+                    model.usd_per_mtok_input,
+                    model.price_source,
+                );
                 let mut ri = RooflineInputs::new(gpu, model, precision);
                 let tp = "TensorRT-LLM ISL/OSL 1000/1000 (perf-overview.md, docs/sources.md)";
                 ri.input_tokens = self
@@ -1013,6 +1098,7 @@ impl<'a> Resolver<'a> {
                 InferenceValue::Tokens {
                     roofline: ri,
                     usd_per_mtok: UsdPerMtok(price),
+                    usd_per_mtok_input: UsdPerMtok(price_input),
                 }
             }
         };

@@ -431,4 +431,13 @@ mod tests {
         let e = write_all(&sweeps, dir.path()).unwrap_err();
         assert!(e.to_string().contains("no points"));
     }
+
+    #[test]
+    fn currency_ticks() {
+        assert_eq!(usd_tick(0.0), "$0");
+        assert_eq!(usd_tick(40.0), "$40");
+        assert_eq!(usd_tick(1_250_000.0), "$1.2M");
+        assert_eq!(usd_tick(-350_000.0), "-$350k");
+        assert_eq!(usd_tick(2e9), "$2B");
+    }
 }
