@@ -504,6 +504,32 @@ fn bad_input_gets_a_one_line_error() {
             ],
             "--electricity must be",
         ),
+        (
+            vec![
+                "--device",
+                "gpu",
+                "--header",
+                HEADER,
+                "--books",
+                b,
+                "--threads",
+                "2",
+            ],
+            "--threads 2 applies to --device cpu",
+        ),
+        (
+            vec![
+                "--device",
+                "cpu",
+                "--header",
+                HEADER,
+                "--books",
+                b,
+                "--batch-ms",
+                "5",
+            ],
+            "--batch-ms 5 applies to GPU devices",
+        ),
     ] {
         let out = hashwatt_output(&args);
         assert!(!out.status.success(), "{args:?}");

@@ -194,6 +194,18 @@ fn config(args: &Args) -> anyhow::Result<AgentConfig> {
     if !args.min_margin.is_finite() {
         anyhow::bail!("--min-margin must be a number of $/h");
     }
+    let has_cpu = args.devices.contains(&DeviceSpec::Cpu);
+    let has_gpu = args.devices.iter().any(|d| matches!(d, DeviceSpec::Gpu(_)));
+    if let Some(t) = args.threads
+        && !has_cpu
+    {
+        anyhow::bail!("--threads {t} applies to --device cpu, which is not among the devices");
+    }
+    if let Some(ms) = args.batch_ms
+        && !has_gpu
+    {
+        anyhow::bail!("--batch-ms {ms} applies to GPU devices, and none is given");
+    }
     let power = match (&args.power_schedule, args.electricity) {
         (Some(path), _) => PowerPrice::Schedule(PowerSchedule::load(path)?),
         (None, Some(p)) => PowerPrice::Fixed {
