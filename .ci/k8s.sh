@@ -7,6 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v kubernetes-validate >/dev/null; then
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+  fi
   python3 -m pip install -q kubernetes-validate 2>/dev/null ||
     python3 -m pip install -q --break-system-packages kubernetes-validate
 fi
