@@ -108,10 +108,10 @@ pub struct Args {
     /// Run the --busy-when probe every this many seconds.
     #[arg(long, value_name = "S", default_value_t = 1.0, requires = "busy_when")]
     busy_every: f64,
-    /// Keep the engine (and its GPU memory) while paused or idle, for a
-    /// faster resume. With --header the engine is otherwise dropped on
-    /// every pause; with --pool the miner keeps its engines open for the
-    /// whole run (no GPU work while paused, but its buffers stay allocated).
+    /// Keep the engines (and their GPU memory) while paused or idle, for a
+    /// faster resume. Otherwise, with --header each device's engine is
+    /// dropped on a pause; with --pool the miner and its engines are dropped
+    /// once every device is off, and started again on the next resume.
     #[arg(long)]
     keep_gpu_memory: bool,
     /// Do not watch NVML for other compute processes on the GPUs.
