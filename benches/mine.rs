@@ -1,7 +1,8 @@
 //! Mining through Stratum vs `hashwatt bench` on the same engine.
 //!
 //! Alternates, on one engine: the bench harness's measurement
-//! (`hashwatt::bench::harness::run`, what `hashwatt bench` reports) and a
+//! (`hashwatt::bench::harness::run_backend` with the CLI's 0.5 s warmup, what
+//! `hashwatt bench` reports) and a
 //! [`Miner`] fed by the test pool (`tests/support/pool.rs`) with a new job
 //! every second, a clean job every other second and about ten shares a second
 //! (vardiff off, difficulty sized from the bench rate). The mining rate counts
@@ -18,6 +19,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hashwatt::backend::{self, BackendChoice, EngineOptions};
+use hashwatt::bench::harness::{self, BenchConfig};
+use hashwatt::energy::Device;
 use hashwatt::mine::{Miner, MinerConfig, PoolConfig, WorkSource};
 use hashwatt::search::Engine;
 
@@ -56,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("round  bench MH/s  stratum MH/s  ratio  shares accepted");
     let mut ratios = Vec::new();
     for round in 1..=rounds {
-        let bench = hashwatt::bench::harness::run(engine.as_ref(), dur)?.hashrate;
+        let bench = bench_rate(engine.as_ref(), dur)?;
         let (mined, accepted) = mine(Arc::clone(&engine), dur, bench)?;
         let ratio = mined / bench;
         ratios.push(ratio);
@@ -72,6 +75,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ratios[ratios.len() / 2]
     );
     Ok(())
+}
+
+/// `hashwatt bench`'s measurement (its harness, its default 0.5 s warmup), hashrate only.
+fn bench_rate(engine: &dyn Engine, dur: Duration) -> Result<f64, Box<dyn std::error::Error>> {
+    let config = BenchConfig {
+        seconds: dur,
+        warmup: Duration::from_millis(500),
+        interval: Duration::from_secs(1),
+    };
+    let device = Device::Cpu {
+        model: engine.device(),
+        logical_cpus: 1,
+    };
+    Ok(harness::run_backend(engine, &device, None, None, &config, &mut |_| {})?.hashrate)
 }
 
 /// Mines for `dur` from a chunk boundary to a chunk boundary; returns (H/s, shares accepted).

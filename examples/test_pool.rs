@@ -10,6 +10,7 @@
 #[path = "../tests/support/pool.rs"]
 mod pool;
 
+use std::io::Write;
 use std::time::Duration;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -36,11 +37,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("--extranonce2-size must be in 1..=16".into());
     }
     let pool = pool::TestPool::start(opts)?;
-    println!("{}", pool.url());
+    let mut out = std::io::stdout();
+    writeln!(out, "{}", pool.url())?;
+    out.flush()?;
     loop {
         std::thread::sleep(Duration::from_secs(60));
         let s = pool.stats();
-        println!(
+        // A closed stdout does not stop the pool.
+        let _ = writeln!(
+            out,
             "connections {} accepted {} rejected {:?}",
             s.connections, s.accepted, s.rejected
         );

@@ -132,12 +132,15 @@ fn testnet3_template_values() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("subsidy 2441406 + fees 24311"));
 }
 
+/// A change made to a good template.
+type Tamper = Box<dyn Fn(&mut Value)>;
+
 #[test]
 fn tampered_templates_fail_clearly() {
     let path = data("public_pool_testnet3_gbt_h2442185.json");
     let good: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Tamper)> = vec![
         (
             "transaction 1 txid does not match",
             Box::new(|v| v["transactions"][1]["txid"] = "00".repeat(32).into()),

@@ -164,6 +164,7 @@ fn start_node(payout_script: Vec<u8>) -> FakeNode {
                     }
                     t.clone()
                 }
+                Some("getblockchaininfo") => json!({"chain": "regtest", "blocks": 504}),
                 Some("submitblock") => {
                     let block =
                         hex::decode(v["params"][0].as_str().unwrap_or("")).unwrap_or_default();
@@ -300,6 +301,21 @@ fn cookie_auth_and_refused_credentials() {
         )
     });
     miner.stop();
+
+    // A mainnet address for a regtest node is refused before any work.
+    let auth = NodeAuth::UserPass {
+        user: USER.into(),
+        password: PASSWORD.into(),
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mainnet = "BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4";
+    let miner = Miner::start(config(&node, auth, mainnet), vec![engine()], Some(tx)).unwrap();
+    wait_for(
+        &rx,
+        "network mismatch",
+        |e| matches!(e, MineEvent::Disconnected { reason, .. } if reason.contains("Mainnet address but the node is on regtest")),
+    );
+    assert_eq!(miner.stop().shares.blocks, 0);
 
     let bad = NodeAuth::UserPass {
         user: USER.into(),

@@ -223,7 +223,10 @@ fn clean_jobs_switch_the_engines_and_void_old_work() {
     });
     let summary = run.stop();
     let ps = p.stats();
-    assert_eq!(ps.rejected.get("Job not found"), None, "{ps:?}");
+    // A share already on the wire when the clean job went out is "Job not
+    // found" for the pool; the miner counts it as stale, not as rejected.
+    assert!(ps.rejected.keys().all(|r| r == "Job not found"), "{ps:?}");
+    assert!(summary.shares.rejected.is_empty(), "{summary:?}");
     assert_eq!(summary.shares.accepted, ps.accepted);
 }
 
@@ -305,6 +308,32 @@ fn client_reconnect_and_show_message() {
     );
     assert!(q.wait_for(WAIT, |s| s.accepted >= 1));
     run.stop();
+}
+
+#[test]
+fn set_extranonce_applies_to_the_next_job() {
+    let p = pool(easy());
+    let mut run = Run::start(config(&[p.url()]), vec![cpu_engine()]);
+    run.accepted();
+    p.inject(Fault::SetExtranonce([0xfe, 0xed, 0xbe, 0xef]));
+    run.wait(
+        "clean job after set_extranonce",
+        |e| matches!(e, MineEvent::Job { clean: true, job_id, .. } if job_id != "1-1"),
+    );
+    let before = p.stats().accepted;
+    assert!(
+        p.wait_for(WAIT, |s| s.accepted >= before + 3),
+        "{:?}",
+        p.stats()
+    );
+    // The pool checks each share against the new extranonce1: none rejected
+    // (a share of the voided job already on the wire is "Job not found": stale).
+    run.stop();
+    assert!(
+        p.stats().rejected.keys().all(|r| r == "Job not found"),
+        "{:?}",
+        p.stats()
+    );
 }
 
 #[test]
@@ -587,6 +616,40 @@ fn mine_command_duration_and_bad_input() {
     let text = String::from_utf8_lossy(&out.stdout);
     let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(last["event"], "summary");
+
+    // Without --json: log lines on stderr, the summary on stdout.
+    let out = common::hashwatt_command()
+        .args([
+            "mine",
+            "--pool",
+            &p.url(),
+            "--user",
+            "cli.2",
+            "--backend",
+            "cpu",
+            "--threads",
+            "1",
+            "--duration",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let (text, log) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        log.contains(&format!(
+            "connected to {} (version rolling, mask 1fffe000)",
+            p.url()
+        )),
+        "{log}"
+    );
+    assert!(
+        text.contains("shares: ") && text.contains("engine 0 ("),
+        "{text}"
+    );
 
     for (args, needle) in [
         (

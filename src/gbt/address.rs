@@ -14,6 +14,25 @@ pub enum AddressNetwork {
     Regtest,
 }
 
+impl AddressNetwork {
+    /// The address network for a Bitcoin Core chain name (`getblockchaininfo`'s `chain`).
+    pub fn of_chain(chain: &str) -> Option<AddressNetwork> {
+        match chain {
+            "main" => Some(AddressNetwork::Mainnet),
+            "test" | "testnet4" | "signet" => Some(AddressNetwork::Testnet),
+            "regtest" => Some(AddressNetwork::Regtest),
+            _ => None,
+        }
+    }
+
+    /// Whether an address of this network can be paid on `chain`
+    /// (regtest also takes testnet Base58 addresses, which share their prefixes).
+    pub fn fits(self, chain: AddressNetwork, base58: bool) -> bool {
+        self == chain
+            || (base58 && self == AddressNetwork::Testnet && chain == AddressNetwork::Regtest)
+    }
+}
+
 /// Errors decoding an address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid payout address {address:?}: {reason}")]

@@ -166,6 +166,19 @@ impl NodeClient {
         Ok(BlockTemplate::from_json(&result.to_string())?)
     }
 
+    /// The node's chain from `getblockchaininfo` (`main`, `test`, `testnet4`,
+    /// `signet`, `regtest`), `None` when the node does not say.
+    ///
+    /// # Errors
+    /// [`RpcError`].
+    pub fn chain(&self) -> Result<Option<String>, RpcError> {
+        let info = self.call("getblockchaininfo", json!([]))?;
+        Ok(info
+            .get("chain")
+            .and_then(Value::as_str)
+            .map(str::to_string))
+    }
+
     /// `submitblock`: `Ok(None)` when accepted, `Ok(Some(reason))` when the node rejected it.
     ///
     /// # Errors

@@ -190,6 +190,21 @@ pub(crate) fn run(
             return;
         }
     };
+    // The payout address must belong to the node's chain.
+    let (_, net) = match crate::gbt::address::script_pubkey(&node.payout_address) {
+        Ok(x) => x,
+        Err(e) => {
+            shared.emit(MineEvent::Disconnected {
+                pool: 0,
+                url: node.url.clone(),
+                reason: e.to_string(),
+            });
+            return;
+        }
+    };
+    let lower = node.payout_address.to_ascii_lowercase();
+    let base58 = !["bcrt1", "bc1", "tb1"].iter().any(|p| lower.starts_with(p));
+    let mut chain_checked = false;
     // Long polls may block for minutes: their own client, no timeout below an hour.
     let lp_client = NodeClient::new(&node.url, node.auth.clone(), Duration::from_secs(3600)).ok();
     let mut generation = 0u64;
@@ -202,6 +217,46 @@ pub(crate) fn run(
     let mut need_template = true;
     let mut solved: Option<u64> = None;
     while !shared.pool_stopping() {
+        if !chain_checked {
+            match client.chain() {
+                Ok(chain) => {
+                    let node_net = chain
+                        .as_deref()
+                        .and_then(crate::gbt::address::AddressNetwork::of_chain);
+                    if let Some(node_net) = node_net
+                        && !net.fits(node_net, base58)
+                    {
+                        shared.emit(MineEvent::Disconnected {
+                            pool: 0,
+                            url: node.url.clone(),
+                            reason: format!(
+                                "payout address {} is a {net:?} address but the node is on {}",
+                                node.payout_address,
+                                chain.unwrap_or_default()
+                            ),
+                        });
+                        if !super::pool::sleep(shared, config.backoff.delay(rounds)) {
+                            break;
+                        }
+                        rounds = rounds.saturating_add(1);
+                        continue;
+                    }
+                    chain_checked = true;
+                }
+                Err(e) => {
+                    shared.emit(MineEvent::Disconnected {
+                        pool: 0,
+                        url: node.url.clone(),
+                        reason: format!("getblockchaininfo: {e}"),
+                    });
+                    if !super::pool::sleep(shared, config.backoff.delay(rounds)) {
+                        break;
+                    }
+                    rounds = rounds.saturating_add(1);
+                    continue;
+                }
+            }
+        }
         if need_template {
             let got = client.get_block_template(None);
             if let Err(e) = take(

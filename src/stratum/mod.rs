@@ -13,7 +13,8 @@
 //!   the header; with BIP 310 version rolling the header's version is
 //!   `(job_version & !mask) | (rolled_bits & mask)`.
 //!
-//! [`Work`] is one job ready to hash; [`Submit`] is a share as sent back.
+//! [`Notify::header`] builds one header; [`Submit`] is a share as sent back
+//! ([`Submit::header`] rebuilds what it claims, [`rebuild_share`] from raw lines).
 //! [`client`] speaks the protocol over TCP or TLS.
 
 pub mod client;

@@ -104,6 +104,9 @@ pub enum Fault {
     CleanJob,
     /// `client.show_message`.
     ShowMessage(String),
+    /// `mining.set_extranonce` with a new extranonce1 (and the same size),
+    /// then a clean job: shares are checked against the new extranonce1.
+    SetExtranonce([u8; 4]),
 }
 
 /// Counters.
@@ -457,6 +460,12 @@ impl Conn<'_> {
             }
             Fault::CleanJob => {
                 self.state.block.fetch_add(1, Ordering::SeqCst);
+            }
+            Fault::SetExtranonce(en1) => {
+                self.en1 = *en1;
+                let size = self.state.opts.extranonce2_size;
+                self.send(&json!({"id": null, "method": "mining.set_extranonce", "params": [hex::encode(en1), size]}))?;
+                self.send_job(true)?;
             }
             Fault::ShowMessage(text) => {
                 self.send(&json!({"id": null, "method": "client.show_message", "params": [text]}))?;
