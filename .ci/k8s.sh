@@ -6,7 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v kubernetes-validate >/dev/null; then
+if ! python3 -c "import kubernetes_validate" 2>/dev/null; then
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+  fi
   python3 -m pip install -q kubernetes-validate 2>/dev/null ||
     python3 -m pip install -q --break-system-packages kubernetes-validate
 fi
@@ -16,13 +22,13 @@ for f in deploy/k8s/*.yaml; do
   [ "$(basename "$f")" = kustomization.yaml ] && continue
   manifests+=("$f")
 done
-kubernetes-validate --strict -k "$k8s_version" "${manifests[@]}"
+python3 -m kubernetes_validate --strict -k "$k8s_version" "${manifests[@]}"
 
 broken=$(mktemp --suffix=.yaml)
 trap 'rm -f "$broken"' EXIT
 sed 's/terminationGracePeriodSeconds: 30/terminationGracePeriodSeconds: "thirty"/' \
   deploy/k8s/daemonset.yaml >"$broken"
-if kubernetes-validate --strict --quiet -k "$k8s_version" "$broken" >/dev/null 2>&1; then
+if python3 -m kubernetes_validate --strict --quiet -k "$k8s_version" "$broken" >/dev/null 2>&1; then
   echo "k8s: the validator accepted a broken manifest" >&2
   exit 1
 fi

@@ -108,6 +108,14 @@ fn mines_for_the_test_pool_pauses_over_http_and_by_signal_and_stops_on_sigterm()
         serde_json::json!(["manual"])
     );
 
+    // Every device off: the miner and its engines are released (GPU memory
+    // freed); a resume starts them again.
+    assert!(wait_until(Duration::from_secs(10), || {
+        books(&books_path)
+            .iter()
+            .any(|r| r["event"] == "engines_released")
+    }));
+
     // Unknown device: a clear 404, nothing paused.
     let (code, body) = http("POST", port, "/pause?device=gpu:7", None).unwrap_or_default();
     assert_eq!(code, 404, "{body}");
@@ -503,6 +511,32 @@ fn bad_input_gets_a_one_line_error() {
                 "-1",
             ],
             "--electricity must be",
+        ),
+        (
+            vec![
+                "--device",
+                "gpu",
+                "--header",
+                HEADER,
+                "--books",
+                b,
+                "--threads",
+                "2",
+            ],
+            "--threads 2 applies to --device cpu",
+        ),
+        (
+            vec![
+                "--device",
+                "cpu",
+                "--header",
+                HEADER,
+                "--books",
+                b,
+                "--batch-ms",
+                "5",
+            ],
+            "--batch-ms 5 applies to GPU devices",
         ),
     ] {
         let out = hashwatt_output(&args);

@@ -337,6 +337,8 @@ struct Shared {
     stop_token: CancelToken,
     started: f64,
     notes: Mutex<Vec<String>>,
+    /// The pool miner (pool mode), started and released as devices need it.
+    pool: Mutex<PoolInner>,
     /// Why and when (Unix seconds) a stop was asked for.
     stop_reason: Mutex<Option<(String, f64)>>,
 }
@@ -425,7 +427,14 @@ impl Shared {
             .map(|&i| {
                 let slot = &self.slots[i];
                 let mut c = lock(&slot.ctl);
-                while c.run.is_some() && c.desired() != Some(State::Mining) {
+                loop {
+                    // Settled: no engine call in flight and the state record
+                    // written (or stopping).
+                    let want = c.desired();
+                    let settled = c.run.is_none() && (want.is_none() || c.state == want);
+                    if settled || want == Some(State::Mining) {
+                        break;
+                    }
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         break;
@@ -780,6 +789,7 @@ impl Agent {
             started: now,
             notes: Mutex::new(Vec::new()),
             stop_reason: Mutex::new(None),
+            pool: Mutex::new(PoolInner::default()),
         });
         Ok(Agent {
             shared,
@@ -828,10 +838,17 @@ impl Agent {
                 .spawn(move || http::serve(&server, &control))
                 .map_err(|e| AgentError::Config(format!("cannot start the HTTP thread: {e}")))?
         };
-        let (miner, mut meters, events) = match &shared.work {
-            AgentWork::Fixed(_) => (None, Vec::new(), None),
+        let (pool_mode, mut meters) = match &shared.work {
+            AgentWork::Fixed(_) => (false, Vec::new()),
             AgentWork::Pools(config) => match start_miner(shared, config.clone()) {
-                Ok((m, meters, events)) => (Some(m), meters, Some(events)),
+                Ok((m, meters, events)) => {
+                    let mut p = lock(&shared.pool);
+                    p.miner = Some(m);
+                    p.generation = 1;
+                    p.started_paused = vec![false; shared.slots.len()];
+                    p.events.push(events);
+                    (true, meters)
+                }
                 Err(e) => {
                     shared.stopping.store(true, Ordering::SeqCst);
                     let _ = http.join();
@@ -843,12 +860,11 @@ impl Agent {
         let mut workers = Vec::new();
         for i in 0..shared.slots.len() {
             let s = Arc::clone(shared);
-            let pool = miner.as_ref().map(Arc::clone);
             let meter = meters.get_mut(i).and_then(Option::take);
             let h = thread::Builder::new()
                 .name(format!("agent-{}", shared.slots[i].name))
-                .spawn(move || match (pool, meter) {
-                    (Some(miner), Some(meter)) => pool_device_loop(&s, i, &miner, meter),
+                .spawn(move || match meter {
+                    Some(meter) if pool_mode => pool_device_loop(&s, i, meter),
                     _ => fixed_device_loop(&s, i),
                 })
                 .map_err(|e| AgentError::Config(format!("cannot start a device thread: {e}")))?;
@@ -880,6 +896,9 @@ impl Agent {
                 shared.decide();
                 last_decide = Instant::now();
             }
+            if pool_mode && !shared.config.keep_gpu_memory {
+                release_miner_if_all_off(shared);
+            }
             if last_checkpoint.elapsed() >= shared.config.checkpoint_every {
                 let totals = shared.totals();
                 shared.record("checkpoint", json!({"totals": totals}));
@@ -889,16 +908,20 @@ impl Agent {
         for w in workers {
             let _ = w.join();
         }
+        // The device threads have paused every engine; dropping the miner
+        // ends the pool connection, and with it the event streams.
+        let (miner, events) = {
+            let mut p = lock(&shared.pool);
+            (p.miner.take(), std::mem::take(&mut p.events))
+        };
         if let Some(miner) = miner {
-            // The device threads have paused every engine; this ends the pool
-            // connection, and with it the event stream.
             match Arc::try_unwrap(miner) {
                 Ok(m) => drop(m.stop()),
                 Err(m) => drop(m),
             }
         }
-        if let Some(events) = events {
-            let _ = events.join();
+        for e in events {
+            let _ = e.join();
         }
         for w in watchers {
             let _ = w.join();
@@ -1238,6 +1261,7 @@ fn transition(shared: &Shared, slot: &Slot, c: &mut Ctl, to: State) {
         "state",
         json!({"device": slot.name, "from": from, "to": to, "reason": reason, "yield_ms": yield_ms}),
     );
+    slot.cv.notify_all();
 }
 
 /// A device's energy meter in pool mode (the engine lives in the miner).
@@ -1355,19 +1379,89 @@ fn events_loop(shared: &Shared, rx: &std::sync::mpsc::Receiver<MineEvent>) {
     }
 }
 
+/// The pool miner of the moment. Started with every engine, released
+/// (engines and their GPU memory dropped) when every device is off, unless
+/// `--keep-gpu-memory`; started again when a device should mine.
+#[derive(Default)]
+struct PoolInner {
+    miner: Option<Arc<Miner>>,
+    /// Increases with every start.
+    generation: u64,
+    /// Per device: paused right after this generation started.
+    started_paused: Vec<bool>,
+    /// Event threads of every miner started (each ends with its miner).
+    events: Vec<thread::JoinHandle<()>>,
+}
+
+/// The current miner, its generation, and whether device `i` was paused
+/// when it started.
+fn current_miner(shared: &Shared, i: usize) -> (Option<Arc<Miner>>, u64, bool) {
+    let p = lock(&shared.pool);
+    (
+        p.miner.clone(),
+        p.generation,
+        p.started_paused.get(i).copied().unwrap_or(false),
+    )
+}
+
+/// Starts the miner again when it was released; devices that should not
+/// mine are paused at once.
+fn ensure_miner(shared: &Arc<Shared>) -> Result<(Arc<Miner>, u64), AgentError> {
+    let AgentWork::Pools(config) = &shared.work else {
+        return Err(AgentError::Work("no pool configured".into()));
+    };
+    let mut p = lock(&shared.pool);
+    if let Some(m) = &p.miner {
+        return Ok((Arc::clone(m), p.generation));
+    }
+    let (miner, _meters, events) = start_miner(shared, config.clone())?;
+    let mut paused = vec![false; shared.slots.len()];
+    for (j, slot) in shared.slots.iter().enumerate() {
+        if lock(&slot.ctl).desired() != Some(State::Mining) {
+            let _ = miner.pause(j);
+            paused[j] = true;
+        }
+    }
+    p.miner = Some(Arc::clone(&miner));
+    p.generation += 1;
+    p.started_paused = paused;
+    p.events.push(events);
+    Ok((miner, p.generation))
+}
+
+/// Drops the miner (its engines and their GPU memory) once every device is
+/// off and none has an engine call in flight.
+fn release_miner_if_all_off(shared: &Shared) {
+    let all_off = shared.slots.iter().all(|s| {
+        let c = lock(&s.ctl);
+        c.desired() != Some(State::Mining) && c.run.is_none()
+    });
+    if !all_off {
+        return;
+    }
+    let miner = lock(&shared.pool).miner.take();
+    if let Some(m) = miner {
+        drop(m);
+        shared.record("engines_released", json!({"reason": "every device is off"}));
+    }
+}
+
 /// One device in pool mode: resume or pause its engine in the miner as the
 /// state says, and account its hashes and energy every 250 ms.
-fn pool_device_loop(shared: &Arc<Shared>, i: usize, miner: &Miner, mut m: Meter) {
+fn pool_device_loop(shared: &Arc<Shared>, i: usize, mut m: Meter) {
     let slot = &shared.slots[i];
-    // The miner starts every engine hashing.
-    let mut running = true;
+    let mut seen_generation = 0u64;
+    let mut running = false;
     let mut last_hashes = 0u64;
     let mut window = Instant::now();
-    let _ = m.meter.start();
     let d = DeviceLabel {
         device: slot.name.clone(),
     };
-    let account = |m: &mut Meter, window: &mut Instant, last_hashes: &mut u64, restart: bool| {
+    let account = |miner: &Miner,
+                   m: &mut Meter,
+                   window: &mut Instant,
+                   last_hashes: &mut u64,
+                   restart: bool| {
         let stats = miner.stats();
         let Some(e) = stats.engines.get(i) else {
             return;
@@ -1425,6 +1519,15 @@ fn pool_device_loop(shared: &Arc<Shared>, i: usize, miner: &Miner, mut m: Meter)
     };
     loop {
         let want = lock(&slot.ctl).desired();
+        let (mut current, generation, started_paused) = current_miner(shared, i);
+        if generation != seen_generation {
+            // A new miner starts its engines hashing unless it paused ours.
+            seen_generation = generation;
+            running = current.is_some() && !started_paused;
+            last_hashes = 0;
+            window = Instant::now();
+            let _ = m.meter.start();
+        }
         if want == Some(State::Mining) {
             {
                 let mut c = lock(&slot.ctl);
@@ -1435,6 +1538,33 @@ fn pool_device_loop(shared: &Arc<Shared>, i: usize, miner: &Miner, mut m: Meter)
                     c.run = Some(CancelToken::new());
                 }
             }
+            if current.is_none() {
+                match ensure_miner(shared) {
+                    Ok((miner, generation)) => {
+                        if generation != seen_generation {
+                            seen_generation = generation;
+                            running = true;
+                            last_hashes = 0;
+                            window = Instant::now();
+                            let _ = m.meter.start();
+                        }
+                        current = Some(miner);
+                    }
+                    Err(e) => {
+                        let mut c = lock(&slot.ctl);
+                        c.error = Some(e.to_string());
+                        c.run = None;
+                        drop(c);
+                        shared.record(
+                            "error",
+                            json!({"device": slot.name, "error": e.to_string()}),
+                        );
+                        slot.cv.notify_all();
+                        continue;
+                    }
+                }
+            }
+            let Some(miner) = current else { continue };
             if !running {
                 let _ = miner.resume(i);
                 running = true;
@@ -1452,29 +1582,35 @@ fn pool_device_loop(shared: &Arc<Shared>, i: usize, miner: &Miner, mut m: Meter)
                     );
                 }
             }
-            account(&mut m, &mut window, &mut last_hashes, true);
+            account(&miner, &mut m, &mut window, &mut last_hashes, true);
             continue;
         }
         if running {
-            let _ = miner.pause(i);
-            let returned = Instant::now();
-            running = false;
-            account(&mut m, &mut window, &mut last_hashes, false);
-            let mut c = lock(&slot.ctl);
-            if let Some((at, _)) = c.pause_at.take() {
-                let latency = returned.saturating_duration_since(at);
-                c.last_yield = Some(latency);
-                shared
-                    .metrics
-                    .yield_latency
-                    .get_or_create(&d)
-                    .observe(latency.as_secs_f64());
+            if let Some(miner) = &current {
+                let _ = miner.pause(i);
+                let returned = Instant::now();
+                account(miner, &mut m, &mut window, &mut last_hashes, false);
+                let mut c = lock(&slot.ctl);
+                if let Some((at, _)) = c.pause_at.take() {
+                    let latency = returned.saturating_duration_since(at);
+                    c.last_yield = Some(latency);
+                    shared
+                        .metrics
+                        .yield_latency
+                        .get_or_create(&d)
+                        .observe(latency.as_secs_f64());
+                }
             }
-            c.run = None;
+            running = false;
+        }
+        drop(current);
+        let mut c = lock(&slot.ctl);
+        c.pause_at = None;
+        if c.run.take().is_some() {
             drop(c);
             slot.cv.notify_all();
+            c = lock(&slot.ctl);
         }
-        let mut c = lock(&slot.ctl);
         match c.desired() {
             None => {
                 c.account_time(Instant::now());

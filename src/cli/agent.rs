@@ -108,10 +108,10 @@ pub struct Args {
     /// Run the --busy-when probe every this many seconds.
     #[arg(long, value_name = "S", default_value_t = 1.0, requires = "busy_when")]
     busy_every: f64,
-    /// Keep the engine (and its GPU memory) while paused or idle, for a
-    /// faster resume. With --header the engine is otherwise dropped on
-    /// every pause; with --pool the miner keeps its engines open for the
-    /// whole run (no GPU work while paused, but its buffers stay allocated).
+    /// Keep the engines (and their GPU memory) while paused or idle, for a
+    /// faster resume. Otherwise, with --header each device's engine is
+    /// dropped on a pause; with --pool the miner and its engines are dropped
+    /// once every device is off, and started again on the next resume.
     #[arg(long)]
     keep_gpu_memory: bool,
     /// Do not watch NVML for other compute processes on the GPUs.
@@ -193,6 +193,18 @@ fn config(args: &Args) -> anyhow::Result<AgentConfig> {
     }
     if !args.min_margin.is_finite() {
         anyhow::bail!("--min-margin must be a number of $/h");
+    }
+    let has_cpu = args.devices.contains(&DeviceSpec::Cpu);
+    let has_gpu = args.devices.iter().any(|d| matches!(d, DeviceSpec::Gpu(_)));
+    if let Some(t) = args.threads
+        && !has_cpu
+    {
+        anyhow::bail!("--threads {t} applies to --device cpu, which is not among the devices");
+    }
+    if let Some(ms) = args.batch_ms
+        && !has_gpu
+    {
+        anyhow::bail!("--batch-ms {ms} applies to GPU devices, and none is given");
     }
     let power = match (&args.power_schedule, args.electricity) {
         (Some(path), _) => PowerPrice::Schedule(PowerSchedule::load(path)?),

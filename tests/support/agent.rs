@@ -21,9 +21,34 @@ pub fn free_port() -> u16 {
         .unwrap_or_else(|e| panic!("no free port: {e}"))
 }
 
+/// A running agent, killed when dropped (a failing test leaves no process).
+pub struct Running(pub Child);
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// `hashwatt agent ARGS...` with NODEVICE_SELECT=1; stdout and stderr go
 /// to `OUT.stdout` and `OUT.stderr` (files, so a full pipe never blocks it).
-pub fn spawn_agent(args: &[&str], out: &Path) -> Child {
+pub fn spawn_agent(args: &[&str], out: &Path) -> Running {
     let file = |ext: &str| {
         std::fs::File::create(out.with_extension(ext))
             .unwrap_or_else(|e| panic!("{}: {e}", out.display()))
@@ -36,6 +61,7 @@ pub fn spawn_agent(args: &[&str], out: &Path) -> Child {
         .stdout(file("stdout"))
         .stderr(file("stderr"))
         .spawn()
+        .map(Running)
         .unwrap_or_else(|e| panic!("cannot start hashwatt agent: {e}"))
 }
 
