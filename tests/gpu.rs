@@ -445,26 +445,28 @@ fn cli_gpu_search_and_adapter_flag() {
 #[test]
 fn overflow_rescan_honours_cancel() {
     // Every batch overflows a one-nonce hit buffer and is searched again on
-    // the CPU. A cancel must reach that re-scan: the search returns within
-    // about one batch, not after re-hashing the batches on one scalar core.
+    // the CPU. A cancel must reach that re-scan: with 1 s batches the search
+    // returns when the running batch ends (about 1 s), not after re-hashing
+    // a second's worth of GPU work on one scalar core (several seconds).
     let options = GpuOptions {
         hit_capacity: 1,
-        batch_time: Duration::from_millis(100),
+        batch_time: Duration::from_secs(1),
         ..GpuOptions::default()
     };
     let Some(gpu) = open(&options) else { return };
     let job = Job::full_range(Rng(17).header(), target_with_top(0x00ff_ffff));
     // Grow the batches to their timed size first.
-    let warm = CancelToken::with_deadline(Instant::now() + Duration::from_millis(1500));
+    let warm = CancelToken::with_deadline(Instant::now() + Duration::from_millis(3000));
     gpu.search(&job, &warm).expect("search");
     let token = CancelToken::with_deadline(Instant::now() + Duration::from_millis(300));
     let outcome = gpu.search(&job, &token).expect("search");
     assert!(outcome.stats.cancelled);
-    assert!(!outcome.hits.is_empty());
+    // The re-scan that saw the cancel covered little or nothing; what it did
+    // cover is exact.
     check_hits(&job, &outcome.hits);
     assert!(
-        outcome.stats.elapsed < Duration::from_millis(300 + 700),
-        "returned {:?} after start, cancel at 300 ms",
+        outcome.stats.elapsed < Duration::from_millis(2500),
+        "returned {:?} after start, cancel at 300 ms, batches of 1 s",
         outcome.stats.elapsed
     );
 }

@@ -32,8 +32,8 @@ pub const ENTRY_POINT: &str = "main";
 /// batch and at worst about 1.25 batches plus the readback, so 4 ms keeps the
 /// hand-back under 10 ms, the goal for a GPU shared with AI work. The
 /// per-submission overhead (tens of microseconds) stays around 1 %; on lavapipe
-/// the rate at 4 ms is within a few percent of the 20 ms setting
-/// (BENCHMARKS.md). `--gpu-batch-ms` changes it.
+/// the rate at 4 ms was not lower than at 20 ms (BENCHMARKS.md, "Cancel
+/// latency"). `--gpu-batch-ms` changes it.
 pub const DEFAULT_BATCH_TIME: Duration = Duration::from_millis(4);
 
 /// Default capacity of the hit buffer, in candidate nonces.
