@@ -73,5 +73,5 @@ pub mod site;
 pub use crate::units;
 
 pub use decision::{BreakEvens, Choice, Decision, Nets, evaluate};
-pub use error::{EconError, Result};
+pub use error::{EconError, MAX_HORIZON_MONTHS, Result};
 pub use scenario::Scenario;
