@@ -197,6 +197,9 @@ pub struct EconReport {
     pub sensitivity: Vec<Sweep>,
     /// Every input with its source.
     pub inputs: BTreeMap<String, EchoedInput>,
+    /// Live network inputs (`econ --live`): which were used, how old, what failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<super::live::LiveReport>,
 }
 
 fn finite(x: f64) -> Option<f64> {
@@ -290,6 +293,7 @@ impl EconReport {
             site,
             sensitivity,
             inputs,
+            live: None,
         }
     }
 
@@ -314,6 +318,9 @@ impl EconReport {
                 .as_deref()
                 .unwrap_or("not given (inputs are the cited defaults' dates)")
         );
+        if let Some(live) = &self.live {
+            let _ = writeln!(o, "{}", live.to_markdown());
+        }
         let _ = writeln!(
             o,
             "**Winner: {}** (by {} per hour over the runner-up).\n",
