@@ -334,6 +334,29 @@ fn malformed_responses_are_reported_and_not_used() {
 }
 
 #[test]
+fn the_recordings_agree_with_the_consensus_subsidy() {
+    // reward-stats: totalReward − totalFee is 100 blocks' subsidy at
+    // heights 736,556..=736,655 (6.25 BTC each, after the 2020 halving).
+    let v: Value = serde_json::from_str(&recorded("mempool_reward_stats_100.json")).unwrap();
+    let n = |k: &str| v[k].as_str().unwrap().parse::<u64>().unwrap();
+    let subsidy: u64 = (736_556..=736_655)
+        .map(hashwatt::economics::mining::subsidy_sats)
+        .sum();
+    assert_eq!(n("totalReward") - n("totalFee"), subsidy);
+    // getmininginfo's difficulty is its compact target's (bits 1701fca1).
+    let m: Value = serde_json::from_str(&recorded("node_getmininginfo.json")).unwrap();
+    let bits =
+        hashwatt::pow::CompactTarget::from_hex(m["result"]["bits"].as_str().unwrap()).unwrap();
+    let target = hashwatt::pow::Target::from_compact(bits).unwrap();
+    let d = m["result"]["difficulty"].as_f64().unwrap();
+    assert!(
+        (target.difficulty() / d - 1.0).abs() < 1e-9,
+        "{} vs {d}",
+        target.difficulty()
+    );
+}
+
+#[test]
 fn bad_live_flags_are_refused() {
     let out = common::hashwatt(&["econ", "--hashrate", "5e9", "--live-api", "x"]);
     assert!(!out.status.success());
