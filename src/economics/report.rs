@@ -14,6 +14,10 @@ use std::fmt::Write as _;
 /// Schema string of econ reports.
 pub const ECON_SCHEMA: &str = "hashwatt.econ/2";
 
+/// Schema string of the previous econ reports (before the site view's
+/// `hashwatt.econ/2` contract); `compare` still reads them.
+pub const ECON_SCHEMA_V1: &str = "hashwatt.econ/1";
+
 /// Mining section.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MiningSection {

@@ -24,7 +24,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Schemas `compare` understands.
-pub const KNOWN_SCHEMAS: [&str; 3] = ["hashwatt.bench/1", "hashwatt.econ/1", "hashwatt.econ/2"];
+pub const KNOWN_SCHEMAS: [&str; 3] = [
+    crate::bench::SCHEMA,
+    crate::economics::report::ECON_SCHEMA_V1,
+    crate::economics::report::ECON_SCHEMA,
+];
 
 /// Schema of the comparison's own JSON output.
 pub const COMPARE_SCHEMA: &str = "hashwatt.compare/1";

@@ -201,11 +201,12 @@ pub fn load(host: Option<String>, path: &Path) -> Result<HostRow, FleetError> {
         && v.get("schema").is_some()
     {
         return match v["schema"].as_str() {
-            Some("hashwatt.bench/1") => from_bench(host.unwrap_or_else(|| stem(path)), &v, path),
+            Some(crate::bench::SCHEMA) => from_bench(host.unwrap_or_else(|| stem(path)), &v, path),
             other => Err(FleetError::Unknown {
                 path: path.to_path_buf(),
                 reason: format!(
-                    "schema {other:?}: the fleet view reads hashwatt.bench/1 reports and agent books"
+                    "schema {other:?}: the fleet view reads {} reports and agent books",
+                    crate::bench::SCHEMA
                 ),
             }),
         };
