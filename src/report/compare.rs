@@ -335,7 +335,7 @@ fn cell(v: &Value) -> String {
         Value::Null => "—".into(),
         Value::Number(n) => n
             .as_f64()
-            .map_or_else(|| n.to_string(), crate::economics::report::num),
+            .map_or_else(|| n.to_string(), |x| crate::units::figure(Some(x), 4)),
         Value::String(s) => s.replace('|', "/"),
         other => other.to_string().replace('|', "/"),
     }
@@ -377,7 +377,7 @@ impl Comparison {
                         let abs = if d.absolute == 0.0 {
                             "0".to_owned()
                         } else {
-                            let s = crate::economics::report::num(d.absolute);
+                            let s = crate::units::figure(Some(d.absolute), 4);
                             if d.absolute > 0.0 { format!("+{s}") } else { s }
                         };
                         let _ = write!(line, " {abs} | {pct} |");

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::agent::books::{DeviceTotals, Totals, read_records};
 use crate::report::csv::quote;
-use crate::report::sig;
+use crate::units::figure;
 
 /// The schema name of the fleet JSON.
 pub const SCHEMA: &str = "hashwatt.fleet/1";
@@ -282,7 +282,7 @@ pub const CSV_HEADER: &[&str] = &[
 fn cells(r: &HostRow, text: bool) -> Vec<String> {
     let f = |v: Option<f64>| {
         if text {
-            sig(v, 4)
+            figure(v, 4)
         } else {
             v.map(|v| v.to_string()).unwrap_or_default()
         }
