@@ -297,7 +297,8 @@ fn malformed_responses_are_reported_and_not_used() {
     let srv = Replay::start(Fault::MalformedPrice);
     let api = format!("{}/api", srv.url);
     let (r, md) = econ(&["--live-api", &api], &cache_in(&dir));
-    assert_eq!(r["live"]["used"], "live");
+    assert_eq!(r["live"]["used"], "live-and-defaults");
+    assert!(md.contains("partly fetched now; no cache"), "{md}");
     let errors = r["live"]["errors"].to_string();
     assert!(
         errors.contains("/api/v1/prices: malformed response"),

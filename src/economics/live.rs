@@ -338,8 +338,11 @@ pub struct LiveSources {
 pub enum Used {
     /// Every value was fetched now.
     Live,
-    /// Some fetched now, the rest from the cache.
+    /// Some fetched now, the rest from the cache (and, where the cache
+    /// lacks a value too, the scenario's).
     LiveAndCache,
+    /// Some fetched now, no cache for the rest: the scenario's values.
+    LiveAndDefaults,
     /// Nothing answered: every value from the cache.
     Cache,
     /// Nothing answered and no cache: the scenario's values (cited defaults
@@ -429,7 +432,8 @@ pub fn refresh(sources: &LiveSources, cache: &Path, now: u64) -> Refreshed {
     let used = match (fetched, total) {
         (0, 0) => Used::Defaults,
         (0, _) => Used::Cache,
-        (f, t) if f == t => Used::Live,
+        (4, _) => Used::Live,
+        (f, t) if f == t => Used::LiveAndDefaults,
         _ => Used::LiveAndCache,
     };
     Refreshed {
@@ -505,6 +509,10 @@ impl LiveReport {
             Used::Live => "**Live network inputs:** fetched now.\n",
             Used::LiveAndCache => {
                 "**Live network inputs:** partly fetched now, the rest from the live cache.\n"
+            }
+            Used::LiveAndDefaults => {
+                "**Live network inputs:** partly fetched now; no cache for the rest, which keep \
+                 the scenario's values (cited defaults unless set).\n"
             }
             Used::Cache => "**Live network inputs: offline**, every value from the live cache.\n",
             Used::Defaults => {
