@@ -212,3 +212,65 @@ mod tests {
         assert_eq!(json, "350.0");
     }
 }
+
+/// The one number formatter of the text outputs (bench text and Markdown,
+/// econ Markdown, compare and fleet tables): `-` when absent, `n/a` when not
+/// finite, else `digits` significant digits, written plainly from 0.001 up
+/// to 10⁹ (whole numbers keep all their digits; trailing zeros after the
+/// point are dropped) and in scientific notation outside.
+pub fn figure(value: Option<f64>, digits: usize) -> String {
+    let Some(v) = value else {
+        return "-".into();
+    };
+    if !v.is_finite() {
+        return "n/a".into();
+    }
+    let a = v.abs();
+    if a == 0.0 {
+        return "0".into();
+    }
+    let digits = digits.max(1);
+    if !(1e-3..1e9).contains(&a) {
+        return format!("{v:.prec$e}", prec = digits - 1);
+    }
+    let magnitude = a.log10().floor() as i32;
+    let decimals = (digits as i32 - 1 - magnitude).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod figure_tests {
+    use super::figure;
+
+    #[test]
+    fn figures_read_the_same_everywhere() {
+        assert_eq!(figure(None, 3), "-");
+        assert_eq!(figure(Some(f64::NAN), 3), "n/a");
+        assert_eq!(figure(Some(0.0), 3), "0");
+        assert_eq!(figure(Some(13.5), 3), "13.5");
+        assert_eq!(figure(Some(9.5), 4), "9.5");
+        assert_eq!(figure(Some(3.125), 4), "3.125");
+        assert_eq!(figure(Some(10_928.4), 4), "10928");
+        assert_eq!(figure(Some(1_850_000.0), 4), "1850000");
+        assert_eq!(figure(Some(-0.25), 4), "-0.25");
+        assert_eq!(figure(Some(1.5e10), 4), "1.500e10");
+        assert_eq!(figure(Some(0.000_5), 2), "5.0e-4");
+        // Changed when the three formatters became this one:
+        // report::sig printed 1.00, 2.70e6 and 1235 (no trimming, plain
+        // only below 10⁶) ...
+        assert_eq!(figure(Some(1.0), 3), "1");
+        assert_eq!(figure(Some(2_700_000.0), 3), "2700000");
+        assert_eq!(figure(Some(1234.6), 3), "1235");
+        // ... econ's num kept three decimals (12.346, 0.13117) ...
+        assert_eq!(figure(Some(12.3456), 4), "12.35");
+        assert_eq!(figure(Some(0.131_174_8), 4), "0.1312");
+        // ... and `bench`'s text kept two (123.46, 1.235e5).
+        assert_eq!(figure(Some(123.456), 3), "123");
+        assert_eq!(figure(Some(123_456.0), 3), "123456");
+    }
+}

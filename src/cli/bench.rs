@@ -1,5 +1,6 @@
 //! `hashwatt bench`: hashes per second and per joule of each backend.
 
+use hashwatt::units::figure;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -260,14 +261,6 @@ fn write_exports(args: &Args, report: &BenchReport) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn fmt(v: Option<f64>) -> String {
-    match v {
-        None => "-".into(),
-        Some(v) if v.abs() >= 1e5 => format!("{v:.3e}"),
-        Some(v) => format!("{v:.2}"),
-    }
-}
-
 fn print_text(out: &mut impl Write, report: &BenchReport) -> anyhow::Result<()> {
     let m = &report.machine;
     writeln!(
@@ -315,11 +308,11 @@ fn print_text(out: &mut impl Write, report: &BenchReport) -> anyhow::Result<()> 
             r.backend,
             r.threads,
             rate,
-            fmt(e.map(|e| e.watts)),
-            fmt(r.hashes_per_joule),
-            fmt(r.joules_per_terahash),
-            fmt(r.times_less_efficient_than_asic),
-            fmt(r.cancel_latency_ms),
+            figure(e.map(|e| e.watts), 3),
+            figure(r.hashes_per_joule, 3),
+            figure(r.joules_per_terahash, 3),
+            figure(r.times_less_efficient_than_asic, 3),
+            figure(r.cancel_latency_ms, 3),
             match e {
                 Some(e) if e.measured => "measured",
                 Some(_) => "modeled",

@@ -15,8 +15,9 @@ use super::error::{EconError, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// The schema string of bench reports.
-pub const BENCH_SCHEMA: &str = "hashwatt.bench/1";
+/// The schema string of bench reports: [`crate::bench::SCHEMA`], the one
+/// definition, under the name this reader has always used.
+pub use crate::bench::SCHEMA as BENCH_SCHEMA;
 
 /// A bench report (only the fields economics needs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

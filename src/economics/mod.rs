@@ -14,6 +14,8 @@
 //! * [`site`]: the same question per megawatt, with ASIC fleets;
 //! * [`sensitivity`]: sweeps for the plots;
 //! * [`presets`]: cited GPU, model, ASIC, network and price figures;
+//! * [`live`]: difficulty, height, fees and BTC price from a node or a
+//!   REST API, with a cache and offline fallback;
 //! * [`scenario`]: inputs with their provenance and the TOML file format;
 //! * [`report`]: the `hashwatt.econ/1` JSON and Markdown reports;
 //! * [`bench`](mod@bench): reading `hashwatt.bench/1` reports;
@@ -60,6 +62,7 @@ pub mod bench;
 pub mod decision;
 mod error;
 pub mod inference;
+pub mod live;
 pub mod mining;
 pub mod power;
 pub mod presets;

@@ -7,12 +7,17 @@ use super::mining::HorizonMonth;
 use super::scenario::{Scenario, Source};
 use super::sensitivity::Sweep;
 use super::site::SiteView;
+use crate::units::figure;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// Schema string of econ reports.
 pub const ECON_SCHEMA: &str = "hashwatt.econ/2";
+
+/// Schema string of the previous econ reports (before the site view's
+/// `hashwatt.econ/2` contract); `compare` still reads them.
+pub const ECON_SCHEMA_V1: &str = "hashwatt.econ/1";
 
 /// Mining section.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -197,6 +202,9 @@ pub struct EconReport {
     pub sensitivity: Vec<Sweep>,
     /// Every input with its source.
     pub inputs: BTreeMap<String, EchoedInput>,
+    /// Live network inputs (`econ --live`): which were used, how old, what failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<super::live::LiveReport>,
 }
 
 fn finite(x: f64) -> Option<f64> {
@@ -290,6 +298,7 @@ impl EconReport {
             site,
             sensitivity,
             inputs,
+            live: None,
         }
     }
 
@@ -314,6 +323,9 @@ impl EconReport {
                 .as_deref()
                 .unwrap_or("not given (inputs are the cited defaults' dates)")
         );
+        if let Some(live) = &self.live {
+            let _ = writeln!(o, "{}", live.to_markdown());
+        }
         let _ = writeln!(
             o,
             "**Winner: {}** (by {} per hour over the runner-up).\n",
@@ -341,7 +353,7 @@ impl EconReport {
                     "Mining earns {} per hour against {} of electricity ({}x its power cost).\n",
                     usd(m.usd_per_hour),
                     usd(p.usd_per_hour),
-                    num(r)
+                    figure(Some(r), 4)
                 );
             }
             None if p.mining_watts > 0.0 => {
@@ -349,7 +361,7 @@ impl EconReport {
                     o,
                     "Power costs nothing in this scenario: mining draws {} W and earns {} per hour \
                      with no power bill to cover.\n",
-                    num(p.mining_watts),
+                    figure(Some(p.mining_watts), 4),
                     usd(m.usd_per_hour)
                 );
             }
@@ -363,18 +375,18 @@ impl EconReport {
         let _ = writeln!(
             o,
             "| mine | {} | {} | {} |",
-            num(m.usd_per_hour),
-            num(p.usd_per_hour),
-            num(n.mine)
+            figure(Some(m.usd_per_hour), 4),
+            figure(Some(p.usd_per_hour), 4),
+            figure(Some(n.mine), 4)
         );
         let _ = writeln!(
             o,
             "| infer ({} at {}) | {} | {} | {} |",
             self.inference.method,
             pct(s.utilization.get()),
-            num(self.inference.usd_per_hour),
-            num(p.inference_usd_per_hour),
-            num(n.infer)
+            figure(Some(self.inference.usd_per_hour), 4),
+            figure(Some(p.inference_usd_per_hour), 4),
+            figure(Some(n.infer), 4)
         );
         let _ = writeln!(
             o,
@@ -383,8 +395,8 @@ impl EconReport {
                 super::power::IdleMode::On => "on",
                 super::power::IdleMode::PoweredDown => "powered down",
             },
-            num(p.idle_usd_per_hour),
-            num(n.idle)
+            figure(Some(p.idle_usd_per_hour), 4),
+            figure(Some(n.idle), 4)
         );
         let _ = writeln!(
             o,
@@ -432,30 +444,30 @@ impl EconReport {
             &mut o,
             "electricity price for mining to match the best alternative (USD/kWh)",
             d.breakeven_electricity_usd_per_kwh,
-            num(s.power.electricity.get()),
-            num,
+            figure(Some(s.power.electricity.get()), 4),
+            |x| figure(Some(x), 4),
         );
         row(
             &mut o,
             "electricity price below which mining beats idling (USD/kWh)",
             d.breakeven_electricity_vs_idle_usd_per_kwh,
-            num(s.power.electricity.get()),
-            num,
+            figure(Some(s.power.electricity.get()), 4),
+            |x| figure(Some(x), 4),
         );
         match &s.inference {
             InferenceValue::Tokens { usd_per_mtok, .. } => row(
                 &mut o,
                 "token price for inference to match the best alternative (USD/Mtok)",
                 d.breakeven_usd_per_mtok,
-                num(usd_per_mtok.get()),
-                num,
+                figure(Some(usd_per_mtok.get()), 4),
+                |x| figure(Some(x), 4),
             ),
             InferenceValue::Rental { usd_per_hour } => row(
                 &mut o,
                 "rental price for inference to match the best alternative (USD/GPU-h)",
                 d.breakeven_rental_usd_per_hour,
-                num(usd_per_hour.get()),
-                num,
+                figure(Some(usd_per_hour.get()), 4),
+                |x| figure(Some(x), 4),
             ),
         }
         row(
@@ -482,7 +494,7 @@ impl EconReport {
             m.hashprice_btc_per_ph_day
         );
         let _ = writeln!(o, "| BTC per day | {:.3e} |", m.btc_per_day);
-        let _ = writeln!(o, "| USD per day | {} |", num(m.usd_per_day));
+        let _ = writeln!(o, "| USD per day | {} |", figure(Some(m.usd_per_day), 4));
         let _ = writeln!(
             o,
             "| network hash rate implied by difficulty | {} |",
@@ -524,9 +536,9 @@ impl EconReport {
                 r.batch,
                 r.decode_bound,
                 i.tokens_per_second,
-                num(usd_per_mtok.get()),
+                figure(Some(usd_per_mtok.get()), 4),
                 i.input_tokens_per_second,
-                num(usd_per_mtok_input.get()),
+                figure(Some(usd_per_mtok_input.get()), 4),
                 usd(i.full_usd_per_hour)
             );
             if let Some(rent) = i.rental_usd_per_hour {
@@ -578,11 +590,11 @@ impl EconReport {
                     "| {} | {:.2} | {} | {:.3e} | {} | {} | {} |",
                     h.month,
                     h.difficulty.get() / 1e12,
-                    num(h.btc_price_usd.get()),
+                    figure(Some(h.btc_price_usd.get()), 4),
                     h.btc.get(),
-                    num(h.revenue_usd.get()),
-                    num(h.power_usd.get()),
-                    num(h.cumulative_net_usd.get())
+                    figure(Some(h.revenue_usd.get()), 4),
+                    figure(Some(h.power_usd.get()), 4),
+                    figure(Some(h.cumulative_net_usd.get()), 4)
                 );
             }
             let _ = writeln!(o);
@@ -614,10 +626,10 @@ impl EconReport {
         let _ = writeln!(
             o,
             "## Site view: {} MW at {} /MWh, NPV over {} months at {} %/year\n",
-            num(site.power_mw),
-            num(site.power_usd_per_mwh),
+            figure(Some(site.power_mw), 4),
+            figure(Some(site.power_usd_per_mwh), 4),
             site.horizon_months,
-            num(site.discount_rate_pct)
+            figure(Some(site.discount_rate_pct), 4)
         );
         let _ = writeln!(
             o,
@@ -630,7 +642,7 @@ impl EconReport {
             "| option | units/MW | revenue USD/MW-yr | opex USD/MW-yr | net USD/MW-yr | capex USD/MW | NPV USD/MW | payback years | break-even power USD/MWh |"
         );
         let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        let opt_num = |x: Option<f64>| x.map_or_else(|| "-".to_owned(), num);
+        let opt_num = |x: Option<f64>| x.map_or_else(|| "-".to_owned(), |x| figure(Some(x), 4));
         for opt in &site.options {
             let _ = writeln!(
                 o,
@@ -638,11 +650,11 @@ impl EconReport {
                 opt.id,
                 opt.name,
                 opt_num(opt.units),
-                num(opt.revenue_usd_per_mw_year),
-                num(opt.opex_usd_per_mw_year),
-                num(opt.net_usd_per_mw_year),
-                num(opt.capex_usd_per_mw),
-                num(opt.npv_usd_per_mw),
+                figure(Some(opt.revenue_usd_per_mw_year), 4),
+                figure(Some(opt.opex_usd_per_mw_year), 4),
+                figure(Some(opt.net_usd_per_mw_year), 4),
+                figure(Some(opt.capex_usd_per_mw), 4),
+                figure(Some(opt.npv_usd_per_mw), 4),
                 opt.payback_years.map_or_else(
                     || "not within the horizon".to_owned(),
                     |y| format!("{y:.2}")
@@ -666,32 +678,10 @@ impl EconReport {
                 "| {} | `{}` | {} |",
                 r.power_usd_per_mwh,
                 r.winner,
-                num(r.npv_usd_per_mw)
+                figure(Some(r.npv_usd_per_mw), 4)
             );
         }
         let _ = writeln!(o);
-    }
-}
-
-/// Formats a number with a sensible number of significant digits.
-pub fn num(x: f64) -> String {
-    if !x.is_finite() {
-        return "n/a".into();
-    }
-    let a = x.abs();
-    if a == 0.0 {
-        "0".into()
-    } else if !(1e-3..1e9).contains(&a) {
-        format!("{x:.3e}")
-    } else if a >= 1000.0 || x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else {
-        let s = if a >= 1.0 {
-            format!("{x:.3}")
-        } else {
-            format!("{x:.5}")
-        };
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
     }
 }
 
@@ -699,7 +689,10 @@ pub fn num(x: f64) -> String {
 /// below 1, with no `inf` and no 300-digit number.
 fn power_cost_ratio(r: f64) -> String {
     if r > 0.0 {
-        format!("power costs {}x what mining earns", num(1.0 / r))
+        format!(
+            "power costs {}x what mining earns",
+            figure(Some(1.0 / r), 4)
+        )
     } else {
         "mining earns nothing".into()
     }
@@ -707,9 +700,9 @@ fn power_cost_ratio(r: f64) -> String {
 
 fn usd(x: f64) -> String {
     if x < 0.0 {
-        format!("-${}", num(-x))
+        format!("-${}", figure(Some(-x), 4))
     } else {
-        format!("${}", num(x))
+        format!("${}", figure(Some(x), 4))
     }
 }
 
@@ -748,8 +741,12 @@ mod ratio_tests {
         assert_eq!(power_cost_ratio(0.0), "mining earns nothing");
         let tiny = power_cost_ratio(1e-300);
         assert!(tiny.len() < 50 && !tiny.contains("inf"), "{tiny}");
-        assert_eq!(num(f64::INFINITY), "n/a");
-        assert!(num(1e300).len() < 12, "{}", num(1e300));
+        assert_eq!(figure(Some(f64::INFINITY), 4), "n/a");
+        assert!(
+            figure(Some(1e300), 4).len() < 12,
+            "{}",
+            figure(Some(1e300), 4)
+        );
         assert!(pct(1e300).len() < 16, "{}", pct(1e300));
     }
 }
@@ -819,17 +816,17 @@ mod tests {
 
     #[test]
     fn number_formatting() {
-        assert_eq!(num(0.0), "0");
-        assert_eq!(num(12345.6), "12346");
-        assert_eq!(num(1.23456), "1.235");
-        assert_eq!(num(494.0), "494");
-        assert_eq!(num(259.0), "259");
-        assert_eq!(num(82.0), "82");
-        assert_eq!(num(0.5), "0.5");
-        assert_eq!(num(3.75), "3.75");
-        assert_eq!(num(0.0123456), "0.01235");
-        assert_eq!(num(1.5e-5), "1.500e-5");
-        assert_eq!(num(f64::INFINITY), "n/a");
+        assert_eq!(figure(Some(0.0), 4), "0");
+        assert_eq!(figure(Some(12345.6), 4), "12346");
+        assert_eq!(figure(Some(1.23456), 4), "1.235");
+        assert_eq!(figure(Some(494.0), 4), "494");
+        assert_eq!(figure(Some(259.0), 4), "259");
+        assert_eq!(figure(Some(82.0), 4), "82");
+        assert_eq!(figure(Some(0.5), 4), "0.5");
+        assert_eq!(figure(Some(3.75), 4), "3.75");
+        assert_eq!(figure(Some(0.0123456), 4), "0.01235");
+        assert_eq!(figure(Some(1.5e-5), 4), "1.500e-5");
+        assert_eq!(figure(Some(f64::INFINITY), 4), "n/a");
         assert_eq!(hashrate(5e9), "5.000 GH/s");
     }
 }

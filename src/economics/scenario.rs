@@ -68,6 +68,9 @@ pub enum SourceKind {
     Assumption,
     /// Set by a library caller.
     Api,
+    /// Fetched from a node or REST API, or read from the live cache
+    /// ([`super::live`]); the detail says which, as of when and how old.
+    Live,
 }
 
 impl SourceKind {
@@ -81,6 +84,7 @@ impl SourceKind {
             SourceKind::Flag => "flag",
             SourceKind::Assumption => "assumption",
             SourceKind::Api => "library caller",
+            SourceKind::Live => "live network data",
         }
     }
 }
@@ -499,6 +503,54 @@ impl Scenario {
         });
         let mut r = Resolver::new(file_layer, bench, flags);
         r.resolve()
+    }
+
+    /// Puts live network values ([`super::live::refresh`]) into the
+    /// scenario: difficulty, height, fees per block and BTC price, each with
+    /// its origin, as-of time and age at `now` as provenance. A value set by
+    /// a flag is kept (the user's word wins); a live value replaces the
+    /// scenario file's and the cited default. Returns the keys it set.
+    ///
+    /// # Errors
+    /// [`EconError::InvalidInput`] when a value is out of range (a height
+    /// beyond `u32`, a non-positive difficulty or price, negative fees);
+    /// the scenario is left unchanged then.
+    pub fn apply_live(
+        &mut self,
+        live: &super::live::LiveInputs,
+        now: u64,
+    ) -> Result<Vec<&'static str>> {
+        let mut next = self.clone();
+        let mut set = Vec::new();
+        for (key, v) in live.entries() {
+            if next.source_of(key).kind == SourceKind::Flag {
+                continue;
+            }
+            match key {
+                "mining.difficulty" => next.mining.difficulty = Difficulty(v.value),
+                "mining.height" => {
+                    next.mining.height = u32::try_from(v.value as u64)
+                        .ok()
+                        .filter(|_| v.value.fract() == 0.0 && v.value >= 0.0)
+                        .ok_or_else(|| EconError::InvalidInput {
+                            field: "mining.height".into(),
+                            reason: "must be a block height (a whole number up to 4294967295)",
+                            value: format!("{} (live)", v.value),
+                        })?;
+                }
+                "mining.fees_btc_per_block" => next.mining.fees_per_block = Btc(v.value),
+                "mining.btc_price_usd" => next.mining.btc_price = Usd(v.value),
+                _ => continue,
+            }
+            next.sources.insert(
+                key.to_owned(),
+                Source::new(SourceKind::Live, super::live::describe(v, now)),
+            );
+            set.push(key);
+        }
+        next.validate()?;
+        *self = next;
+        Ok(set)
     }
 
     /// The provenance of input `key`.

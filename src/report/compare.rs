@@ -24,7 +24,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Schemas `compare` understands.
-pub const KNOWN_SCHEMAS: [&str; 3] = ["hashwatt.bench/1", "hashwatt.econ/1", "hashwatt.econ/2"];
+pub const KNOWN_SCHEMAS: [&str; 3] = [
+    crate::bench::SCHEMA,
+    crate::economics::report::ECON_SCHEMA_V1,
+    crate::economics::report::ECON_SCHEMA,
+];
 
 /// Schema of the comparison's own JSON output.
 pub const COMPARE_SCHEMA: &str = "hashwatt.compare/1";
@@ -331,7 +335,7 @@ fn cell(v: &Value) -> String {
         Value::Null => "—".into(),
         Value::Number(n) => n
             .as_f64()
-            .map_or_else(|| n.to_string(), crate::economics::report::num),
+            .map_or_else(|| n.to_string(), |x| crate::units::figure(Some(x), 4)),
         Value::String(s) => s.replace('|', "/"),
         other => other.to_string().replace('|', "/"),
     }
@@ -373,7 +377,7 @@ impl Comparison {
                         let abs = if d.absolute == 0.0 {
                             "0".to_owned()
                         } else {
-                            let s = crate::economics::report::num(d.absolute);
+                            let s = crate::units::figure(Some(d.absolute), 4);
                             if d.absolute > 0.0 { format!("+{s}") } else { s }
                         };
                         let _ = write!(line, " {abs} | {pct} |");

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::agent::books::{DeviceTotals, Totals, read_records};
 use crate::report::csv::quote;
-use crate::report::sig;
+use crate::units::figure;
 
 /// The schema name of the fleet JSON.
 pub const SCHEMA: &str = "hashwatt.fleet/1";
@@ -201,11 +201,12 @@ pub fn load(host: Option<String>, path: &Path) -> Result<HostRow, FleetError> {
         && v.get("schema").is_some()
     {
         return match v["schema"].as_str() {
-            Some("hashwatt.bench/1") => from_bench(host.unwrap_or_else(|| stem(path)), &v, path),
+            Some(crate::bench::SCHEMA) => from_bench(host.unwrap_or_else(|| stem(path)), &v, path),
             other => Err(FleetError::Unknown {
                 path: path.to_path_buf(),
                 reason: format!(
-                    "schema {other:?}: the fleet view reads hashwatt.bench/1 reports and agent books"
+                    "schema {other:?}: the fleet view reads {} reports and agent books",
+                    crate::bench::SCHEMA
                 ),
             }),
         };
@@ -281,7 +282,7 @@ pub const CSV_HEADER: &[&str] = &[
 fn cells(r: &HostRow, text: bool) -> Vec<String> {
     let f = |v: Option<f64>| {
         if text {
-            sig(v, 4)
+            figure(v, 4)
         } else {
             v.map(|v| v.to_string()).unwrap_or_default()
         }

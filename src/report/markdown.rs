@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use super::sig;
 use crate::bench::BenchReport;
+use crate::units::figure;
 
 /// The table's column titles.
 pub const COLUMNS: &[&str] = &[
@@ -55,11 +55,11 @@ pub fn to_string(report: &BenchReport) -> String {
         let rate = match &r.interval_hashrate {
             Some(h) => format!(
                 "{} [{}, {}]",
-                sig(Some(h.median / 1e6), 4),
-                sig(Some(h.min / 1e6), 4),
-                sig(Some(h.max / 1e6), 4)
+                figure(Some(h.median / 1e6), 4),
+                figure(Some(h.min / 1e6), 4),
+                figure(Some(h.max / 1e6), 4)
             ),
-            None => sig(Some(r.hashrate / 1e6), 4),
+            None => figure(Some(r.hashrate / 1e6), 4),
         };
         let e = r.energy.as_ref();
         let provenance = match e {
@@ -73,11 +73,11 @@ pub fn to_string(report: &BenchReport) -> String {
             cell(&r.backend),
             r.threads,
             rate,
-            sig(e.map(|e| e.watts), 3),
-            sig(r.hashes_per_joule, 3),
-            sig(r.joules_per_terahash, 3),
-            sig(r.times_less_efficient_than_asic, 3),
-            sig(r.cancel_latency_ms, 3),
+            figure(e.map(|e| e.watts), 3),
+            figure(r.hashes_per_joule, 3),
+            figure(r.joules_per_terahash, 3),
+            figure(r.times_less_efficient_than_asic, 3),
+            figure(r.cancel_latency_ms, 3),
             provenance
         );
     }

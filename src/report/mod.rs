@@ -15,35 +15,3 @@ pub mod machine;
 pub mod markdown;
 #[cfg(feature = "plot")]
 pub mod plot;
-
-/// A figure for text outputs: `-` when absent, else `value` with `digits` significant digits.
-pub(crate) fn sig(value: Option<f64>, digits: usize) -> String {
-    match value {
-        None => "-".into(),
-        Some(v) if v == 0.0 || !v.is_finite() => format!("{v}"),
-        Some(v) => {
-            let magnitude = v.abs().log10().floor() as i32;
-            if (-3..6).contains(&magnitude) {
-                let decimals = (digits as i32 - 1 - magnitude).max(0) as usize;
-                format!("{v:.decimals$}")
-            } else {
-                format!("{v:.prec$e}", prec = digits.saturating_sub(1))
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sig;
-
-    #[test]
-    fn significant_digits() {
-        assert_eq!(sig(None, 3), "-");
-        assert_eq!(sig(Some(13.5), 3), "13.5");
-        assert_eq!(sig(Some(3.75), 3), "3.75");
-        assert_eq!(sig(Some(1234.6), 3), "1235");
-        assert_eq!(sig(Some(2_700_000.0), 3), "2.70e6");
-        assert_eq!(sig(Some(0.000_5), 2), "5.0e-4");
-    }
-}
