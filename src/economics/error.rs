@@ -171,7 +171,7 @@ pub(crate) fn percent(field: &str, value: f64) -> Result<f64> {
 
 /// Longest mining projection, in months (100 years): the projection holds one
 /// row per month, and no difficulty or price trend means anything beyond this.
-pub(crate) const MAX_HORIZON_MONTHS: u32 = 1200;
+pub const MAX_HORIZON_MONTHS: u32 = 1200;
 
 /// Checks a horizon length against [`MAX_HORIZON_MONTHS`].
 pub(crate) fn horizon_months(field: &str, months: u32) -> Result<u32> {
