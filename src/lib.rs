@@ -17,16 +17,16 @@
 //! - [`sha256`]: SHA-256d kernels (one file per backend) and the run-time dispatcher;
 //! - [`header`] and [`pow`]: block headers, hashes and targets (rust-bitcoin's names);
 //! - [`search`]: jobs, hits, cancellation and the backend-neutral [`search::Engine`];
+//! - [`stratum`]: Stratum V1 messages, jobs and the pool connection;
 //! - [`gpu`]: the WGSL compute-shader engine (wgpu) and adapter choice;
 //! - [`energy`]: power meters (NVML, RAPL, modeled);
+//! - [`gbt`]: `getblocktemplate` templates, their checks, coinbase and payout addresses;
 //! - [`backend`]: `--backend` names and opening engines;
+//! - [`mine`]: the long-running [`mine::Miner`] (pools → engines → shares);
 //! - [`bench`](mod@bench): the benchmark harness and [`bench::Plan`];
 //! - [`economics`]: mining revenue vs modeled inference value, break-evens, site view, scheduler API;
-//! - [`report`]: machine descriptions and report outputs.
-//! - [`stratum`]: Stratum V1 messages, jobs and the pool connection;
-//! - [`gbt`]: `getblocktemplate` templates, their checks, coinbase and payout addresses;
-//! - [`mine`]: the long-running [`mine::Miner`] (pools → engines → shares);
-//! - [`agent`]: the idle-time agent (books, HTTP control, Prometheus metrics).
+//! - [`agent`]: the idle-time agent (books, HTTP control, Prometheus metrics);
+//! - [`report`]: machine descriptions and report outputs (also of the agent's books).
 //!
 //! ```
 //! use hashwatt::header::Header;

@@ -5,6 +5,7 @@
 
 #[path = "support/agent.rs"]
 mod agent;
+mod common;
 #[path = "support/pool.rs"]
 #[allow(clippy::type_complexity)]
 mod pool;
@@ -435,12 +436,7 @@ fn state_with(port: u16, token: &str) -> String {
 }
 
 fn hashwatt_output(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_hashwatt"))
-        .env("NODEVICE_SELECT", "1")
-        .arg("agent")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"))
+    common::hashwatt(&[&["agent"], args].concat())
 }
 
 #[test]

@@ -9,6 +9,7 @@
 
 #[path = "support/agent.rs"]
 mod agent;
+mod common;
 #[path = "support/pool.rs"]
 #[allow(clippy::type_complexity)]
 mod pool;

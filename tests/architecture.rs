@@ -1,7 +1,8 @@
 //! The library's import graph: every `crate::` path in `src/` (outside
 //! comments, tests and the binary's `src/cli/`) runs down the stack
-//! cli → report → {economics, bench} → backend → {search, gpu, energy} →
-//! {header, pow} → sha256 → leaves, and no module set forms a circle.
+//! cli → report → agent → economics → bench → {backend, mine} → {gbt, gpu,
+//! energy} → {search, stratum} → {header, pow} → sha256 → leaves, and no
+//! module set forms a circle. Every top-level module has a layer.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -17,13 +18,40 @@ const LAYERS: &[(&str, u32)] = &[
     ("pow", 2),
     ("header", 3),
     ("search", 4),
+    ("stratum", 4),
     ("gpu", 5),
     ("energy", 5),
+    ("gbt", 5),
     ("backend", 6),
+    ("mine", 6),
     ("bench", 7),
     ("economics", 8),
-    ("report", 9),
+    ("agent", 9),
+    ("report", 10),
 ];
+
+/// The top-level modules of `src/` (files and folders), less the binary's.
+fn top_level_modules() -> BTreeSet<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    std::fs::read_dir(src)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .filter(|m| !["main", "lib", "cli"].contains(&m.as_str()))
+        .collect()
+}
+
+#[test]
+fn every_module_has_a_layer() {
+    let known: BTreeSet<String> = LAYERS.iter().map(|(m, _)| m.to_string()).collect();
+    let missing: Vec<String> = top_level_modules().difference(&known).cloned().collect();
+    assert!(
+        missing.is_empty(),
+        "top-level modules without a layer in tests/architecture.rs: {missing:?}"
+    );
+    assert!(known.contains("agent") && known.contains("mine"));
+}
 
 /// Top-level module → the top-level modules its code names through `crate::`.
 fn graph() -> BTreeMap<String, BTreeMap<String, String>> {
@@ -52,16 +80,31 @@ fn graph() -> BTreeMap<String, BTreeMap<String, String>> {
                 let line = line.split("//").next().unwrap();
                 for (i, _) in line.match_indices("crate::") {
                     let rest = &line[i + "crate::".len()..];
-                    let name: String = rest
-                        .chars()
-                        .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
-                        .collect();
-                    if !name.is_empty() && name != top {
-                        edges
-                            .entry(top.clone())
-                            .or_default()
-                            .entry(name)
-                            .or_insert_with(|| format!("{}:{}", rel.display(), n + 1));
+                    // `crate::{a, b::c}` names several modules at once.
+                    let names: Vec<&str> = match rest.strip_prefix('{') {
+                        Some(group) => group
+                            .split('}')
+                            .next()
+                            .unwrap_or("")
+                            .split(',')
+                            .map(str::trim)
+                            .collect(),
+                        None => vec![rest],
+                    };
+                    for rest in names {
+                        let name: String = rest
+                            .chars()
+                            .take_while(|c| {
+                                c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'
+                            })
+                            .collect();
+                        if !name.is_empty() && name != top {
+                            edges
+                                .entry(top.clone())
+                                .or_default()
+                                .entry(name)
+                                .or_insert_with(|| format!("{}:{}", rel.display(), n + 1));
+                        }
                     }
                 }
             }

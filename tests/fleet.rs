@@ -4,20 +4,13 @@
 
 #[path = "support/agent.rs"]
 mod agent;
+mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use agent::*;
+use common::hashwatt;
 use serde_json::Value;
-
-fn hashwatt(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_hashwatt"))
-        .env("NODEVICE_SELECT", "1")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
 
 #[test]
 fn fleet_sets_bench_reports_and_agent_books_side_by_side() {

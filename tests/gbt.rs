@@ -9,7 +9,8 @@ mod common;
 use std::path::PathBuf;
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+
+use common::dsha;
 
 fn data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -31,10 +32,6 @@ fn template_json(path: &std::path::Path) -> Result<Value, String> {
         assert_eq!(err.trim().lines().count(), 1, "{err}");
         Err(err)
     }
-}
-
-fn dsha(data: &[u8]) -> Vec<u8> {
-    Sha256::digest(Sha256::digest(data)).to_vec()
 }
 
 /// Merkle root with sha2, the plain textbook way.

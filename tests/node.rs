@@ -17,14 +17,11 @@ use hashwatt::mine::{Backoff, MineEvent, Miner, MinerConfig, ShareStatus, Timeou
 use hashwatt::search::{CpuEngine, Engine};
 use hashwatt::sha256::CpuKernel;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+
+use common::dsha;
 
 const USER: &str = "rpcuser";
 const PASSWORD: &str = "rpc pass";
-
-fn dsha(b: &[u8]) -> Vec<u8> {
-    Sha256::digest(Sha256::digest(b)).to_vec()
-}
 
 fn rev(h: &str) -> Vec<u8> {
     let mut b = hex::decode(h).unwrap();

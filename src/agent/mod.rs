@@ -37,7 +37,6 @@ use serde_json::{Value, json};
 use crate::backend::{self, BackendChoice, EngineOptions};
 use crate::economics::presets::network;
 use crate::energy::{self, MeterKind, MeterOptions, PowerMeter, PowerOverride, Window};
-use crate::gpu::{GpuEngine, GpuOptions};
 use crate::search::{CancelToken, Engine};
 
 use crate::mine::{MineEvent, Miner, ShareStatus};
@@ -973,30 +972,29 @@ fn open_rig(shared: &Shared, i: usize) -> Result<(Rig, String, Option<String>), 
         device: name.clone(),
         reason,
     };
-    let (engine, bus): (Box<dyn Engine>, Option<String>) = match cfg.devices[i] {
-        DeviceSpec::Cpu => {
-            let options = EngineOptions {
+    // Both kinds open through `backend::open`, so a build without the `gpu`
+    // feature refuses `--device gpu` with `BackendError::GpuNotBuilt`.
+    let (choice, options) = match cfg.devices[i] {
+        DeviceSpec::Cpu => (
+            BackendChoice::Cpu,
+            EngineOptions {
                 threads: cfg.threads,
                 ..EngineOptions::default()
-            };
-            let opened =
-                backend::open(BackendChoice::Cpu, &options).map_err(|e| fail(e.to_string()))?;
-            (opened.engine, None)
-        }
-        DeviceSpec::Gpu(n) => {
-            let mut options = GpuOptions {
+            },
+        ),
+        DeviceSpec::Gpu(n) => (
+            BackendChoice::Gpu,
+            EngineOptions {
                 adapter: n.map(|n| n.to_string()),
-                ..GpuOptions::default()
-            };
-            if let Some(ms) = cfg.batch_ms {
-                options.batch_time = Duration::from_millis(u64::from(ms));
-            }
-            let engine = GpuEngine::open(&options).map_err(|e| fail(e.to_string()))?;
-            let bus =
-                Some(engine.adapter_info().device_pci_bus_id.clone()).filter(|b| !b.is_empty());
-            (Box::new(engine), bus)
-        }
+                batch_time: cfg.batch_ms.map(|ms| Duration::from_millis(u64::from(ms))),
+                ..EngineOptions::default()
+            },
+        ),
     };
+    let engine = backend::open(choice, &options)
+        .map_err(|e| fail(e.to_string()))?
+        .engine;
+    let bus = engine.pci_bus_id();
     let logical = thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let device = energy::Device::of(engine.as_ref(), logical);
     let options = MeterOptions {

@@ -77,6 +77,7 @@ pub(super) fn probe_loop(shared: &Shared, cmd: &str) {
 /// Every 250 ms, asks NVML for the compute processes on each GPU device
 /// (found by its PCI bus id, not its name) and pauses the device while any
 /// process other than this one runs there.
+#[cfg(feature = "nvml")]
 pub(super) fn nvml_loop(shared: &Shared) {
     let nvml = match nvml_wrapper::Nvml::init() {
         Ok(n) => n,
@@ -118,4 +119,14 @@ pub(super) fn nvml_loop(shared: &Shared) {
             }
         }
     }
+}
+
+/// In a build without the `nvml` feature other compute processes cannot be
+/// watched: says so in the notes (as a failed NVML start would) and returns.
+#[cfg(not(feature = "nvml"))]
+pub(super) fn nvml_loop(shared: &Shared) {
+    lock(&shared.notes).push(
+        "NVML not available (this hashwatt was built without the nvml feature): other compute processes are not watched; use /pause, signals or --busy-when"
+            .to_string(),
+    );
 }

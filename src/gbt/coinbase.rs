@@ -45,7 +45,10 @@ pub fn height_push(height: u64) -> Vec<u8> {
     out
 }
 
-fn varint(n: usize, out: &mut Vec<u8>) {
+/// Appends `n` as Bitcoin's CompactSize (`varint`) count: one byte below
+/// 0xfd, else 0xfd + u16 or 0xfe + u32, little-endian. The one writer for
+/// script lengths, output counts and a block's transaction count.
+pub fn varint(n: usize, out: &mut Vec<u8>) {
     match n {
         0..0xfd => out.push(n as u8),
         0xfd..=0xffff => {

@@ -18,7 +18,8 @@ use serde::Deserialize;
 
 use crate::header::BlockHash;
 use crate::pow::{CompactTarget, Target};
-use crate::stratum::{prevhash_to_stratum, sha256d};
+use crate::sha256::sha256d;
+use crate::stratum::prevhash_to_stratum;
 
 /// Errors in templates and their transactions.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -263,7 +264,8 @@ pub fn witness_commitment(wtxids: &[[u8; 32]]) -> Vec<u8> {
     let mut buf = [0u8; 64];
     buf[..32].copy_from_slice(&root);
     let commitment = sha256d(&buf);
-    let mut script = hex::decode("6a24aa21a9ed").unwrap_or_default();
+    // OP_RETURN, a 36-byte push, the commitment header aa21a9ed (BIP 141).
+    let mut script = vec![0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed];
     script.extend_from_slice(&commitment);
     script
 }

@@ -62,18 +62,7 @@ fn block_bytes(job: &TemplateJob, work: &Work, share: &FoundShare) -> Vec<u8> {
     let legacy = work.job.coinbase(&[], &share.extranonce2);
     let segwit = job.template.default_witness_commitment.is_some();
     let mut block = header.to_bytes().to_vec();
-    let n = job.txs.len() + 1;
-    match n {
-        0..0xfd => block.push(n as u8),
-        0xfd..=0xffff => {
-            block.push(0xfd);
-            block.extend_from_slice(&(n as u16).to_le_bytes());
-        }
-        _ => {
-            block.push(0xfe);
-            block.extend_from_slice(&(n as u32).to_le_bytes());
-        }
-    }
+    coinbase::varint(job.txs.len() + 1, &mut block);
     block.extend_from_slice(&coinbase::with_witness(&legacy, segwit));
     for tx in &job.txs {
         block.extend_from_slice(tx);

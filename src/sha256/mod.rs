@@ -55,6 +55,14 @@ pub use crate::platform::CpuFeatures;
 pub(crate) use precomp::{BLOCK2_PAD, Folded, H0, HASH2_PAD, K, NoncePrecomp};
 use std::time::{Duration, Instant};
 
+/// SHA-256 of any byte string, twice (dSHA256: transaction ids, coinbase
+/// hashes, merkle nodes), by the `sha2` crate. Headers have their own
+/// [`sha256d_80`].
+pub fn sha256d(data: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(Sha256::digest(data)).into()
+}
+
 /// SHA-256 of the 80-byte header, twice, in the order SHA-256 emits it.
 ///
 /// The plain path (no nonce tricks), used for `block_hash()` and to re-check

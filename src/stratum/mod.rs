@@ -20,10 +20,10 @@
 pub mod client;
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::header::{BlockHash, Header};
 use crate::pow::{CompactTarget, Target, TargetError};
+use crate::sha256::sha256d;
 
 /// The largest extranonce2 size accepted from a pool, in bytes.
 pub const MAX_EXTRANONCE2_SIZE: usize = 16;
@@ -102,11 +102,6 @@ fn decode_fixed<const N: usize>(what: &str, s: &str) -> Result<[u8; N], StratumE
 /// [`StratumError::Hex`] unless `s` is exactly 8 hex digits.
 pub fn parse_u32_be(what: &str, s: &str) -> Result<u32, StratumError> {
     Ok(u32::from_be_bytes(decode_fixed::<4>(what, s)?))
-}
-
-/// dSHA256 of any byte string.
-pub fn sha256d(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(Sha256::digest(data)).into()
 }
 
 /// The notify's prevhash (eight byte-swapped words) as the header's `prev_blockhash`.

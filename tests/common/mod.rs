@@ -46,6 +46,12 @@ pub fn oracle_hash(header: &Header) -> BlockHash {
     BlockHash(second.into())
 }
 
+/// dSHA256 of any bytes by the `sha2` crate (txids, coinbases, merkle nodes),
+/// the independent oracle for the library's `sha256::sha256d`.
+pub fn dsha(data: &[u8]) -> Vec<u8> {
+    Sha256::digest(Sha256::digest(data)).to_vec()
+}
+
 /// The top 32 bits of the oracle's hash of `header` with `nonce`, as
 /// Bitcoin's little-endian 256-bit number reads them.
 pub fn oracle_top(header: &Header, nonce: u32) -> u32 {

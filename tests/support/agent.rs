@@ -1,5 +1,5 @@
 //! Helpers for the agent's end-to-end tests: run `hashwatt agent`, talk
-//! HTTP to it, read its books.
+//! HTTP to it, read its books. Its includers also declare `mod common`.
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
@@ -53,8 +53,7 @@ pub fn spawn_agent(args: &[&str], out: &Path) -> Running {
         std::fs::File::create(out.with_extension(ext))
             .unwrap_or_else(|e| panic!("{}: {e}", out.display()))
     };
-    Command::new(env!("CARGO_BIN_EXE_hashwatt"))
-        .env("NODEVICE_SELECT", "1")
+    crate::common::hashwatt_command()
         .arg("agent")
         .args(args)
         .stdin(Stdio::null())
