@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::GENESIS;
+use hashwatt::gpu::engine::FOOTPRINT_PROBE_NONCES;
 use hashwatt::gpu::{GpuEngine, GpuError, GpuOptions};
 use hashwatt::header::Header;
 use hashwatt::pow::{CompactTarget, Target};
@@ -440,6 +441,62 @@ fn cli_gpu_search_and_adapter_flag() {
         assert!(err.contains("only a software adapter"), "stderr: {err}");
         assert!(!String::from_utf8_lossy(&out.stdout).contains("on gpu"));
     }
+}
+
+#[test]
+fn cli_devices_shows_the_engine_device_memory() {
+    let Some(gpu) = shared() else { return };
+    let name = gpu.adapter_info().name.clone();
+    let out = hashwatt(&["devices", "--json"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("devices --json");
+    let adapters = v["machine"]["gpu_adapters"]
+        .as_array()
+        .expect("gpu_adapters");
+    let index = adapters
+        .iter()
+        .find(|a| a["name"] == name.as_str())
+        .and_then(|a| a["index"].as_u64())
+        .unwrap_or_else(|| panic!("adapter {name} not listed: {v}"));
+    let entry = v["gpu_engine_memory"]
+        .as_array()
+        .expect("gpu_engine_memory")
+        .iter()
+        .find(|m| m["adapter"] == index)
+        .unwrap_or_else(|| panic!("no engine memory for adapter {index}: {v}"));
+    let bytes = entry["device_memory_bytes"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("adapter {index}: {entry}"));
+    assert_eq!(entry["probe_nonces"], FOOTPRINT_PROBE_NONCES);
+    // The two slots' device-local hit buffers alone take 512 KiB at the
+    // default capacity; wgpu's `Performance` hint would reserve 128 MiB
+    // blocks, the engine's manual hint 4 MiB ones.
+    let hits = 2 * u64::from(GpuOptions::default().hit_capacity) * 4;
+    assert!(bytes >= hits, "{bytes} bytes < {hits} of hit buffers");
+    assert!(
+        bytes < 64 << 20,
+        "{bytes} bytes: the memory hints are not applied"
+    );
+    // The same figure from an engine opened here on that adapter, after the
+    // same probe search (the allocator's blocks do not depend on the run).
+    let options = GpuOptions {
+        adapter: Some(index.to_string()),
+        ..GpuOptions::default()
+    };
+    let engine = GpuEngine::open(&options).expect("open the listed adapter");
+    assert_eq!(engine.measured_device_memory().unwrap(), Some(bytes));
+    // The text listing says it under the adapter, in MiB.
+    let out = hashwatt(&["devices"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = format!(
+        "engine device memory: {:.2} MiB reserved (measured after a {FOOTPRINT_PROBE_NONCES}-nonce search)",
+        bytes as f64 / f64::from(1u32 << 20)
+    );
+    assert!(text.contains(&line), "{text}");
 }
 
 #[test]

@@ -21,6 +21,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .collect();
     let calibration = CpuKernel::calibration();
     let best = calibration.best.name();
+    let engine_memory: Vec<Result<Option<u64>, String>> = machine
+        .gpu_adapters
+        .iter()
+        .map(|a| engine_memory(a.index))
+        .collect();
     let mut out = std::io::stdout().lock();
     if args.json {
         let value = serde_json::json!({
@@ -28,6 +33,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             "cpu_backends": kernels,
             "cpu_best": best,
             "cpu_calibration": calibration.speeds,
+            "gpu_engine_memory": machine.gpu_adapters.iter().zip(&engine_memory).map(|(a, m)| {
+                match m {
+                    Ok(bytes) => serde_json::json!({
+                        "adapter": a.index,
+                        "device_memory_bytes": bytes,
+                        "probe_nonces": PROBE_NONCES,
+                    }),
+                    Err(e) => serde_json::json!({ "adapter": a.index, "error": e }),
+                }
+            }).collect::<Vec<_>>(),
         });
         writeln!(out, "{value}")?;
     } else {
@@ -74,7 +89,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             writeln!(out, "GPU adapters: none ({})", no_adapter_reason())?;
         } else {
             writeln!(out, "GPU adapters (backend gpu, --adapter NAME|INDEX):")?;
-            for a in &machine.gpu_adapters {
+            for (a, memory) in machine.gpu_adapters.iter().zip(&engine_memory) {
                 writeln!(
                     out,
                     "  {}: {} [{}, {}{}] driver: {} {}",
@@ -86,10 +101,50 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     a.driver,
                     a.driver_info
                 )?;
+                match memory {
+                    Ok(Some(bytes)) => writeln!(
+                        out,
+                        "     engine device memory: {} reserved (measured after a {PROBE_NONCES}-nonce search)",
+                        mib(*bytes)
+                    )?,
+                    Ok(None) => writeln!(
+                        out,
+                        "     engine device memory: not reported by this wgpu backend"
+                    )?,
+                    Err(e) => writeln!(out, "     engine: could not run: {e}")?,
+                }
             }
         }
     }
     Ok(())
+}
+
+/// Nonces in the probe search before the engine's memory is read.
+#[cfg(feature = "gpu")]
+const PROBE_NONCES: u64 = hashwatt::gpu::engine::FOOTPRINT_PROBE_NONCES;
+#[cfg(not(feature = "gpu"))]
+const PROBE_NONCES: u64 = 0;
+
+/// The device memory the GPU engine reserves on adapter `index`, measured
+/// as `hashwatt bench` does (after a search); an error says why it could not run.
+#[cfg(feature = "gpu")]
+fn engine_memory(index: usize) -> Result<Option<u64>, String> {
+    let options = hashwatt::gpu::GpuOptions {
+        adapter: Some(index.to_string()),
+        ..Default::default()
+    };
+    let engine = hashwatt::gpu::GpuEngine::open(&options).map_err(|e| e.to_string())?;
+    engine.measured_device_memory().map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "gpu"))]
+fn engine_memory(_index: usize) -> Result<Option<u64>, String> {
+    Err(no_adapter_reason())
+}
+
+/// `bytes` in MiB, as BENCHMARKS.md gives device memory.
+fn mib(bytes: u64) -> String {
+    format!("{:.2} MiB", bytes as f64 / f64::from(1u32 << 20))
 }
 
 /// Why no adapter was found.

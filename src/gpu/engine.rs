@@ -46,6 +46,9 @@ pub const MEMORY_HINTS: wgpu::MemoryHints = wgpu::MemoryHints::Manual {
     suballocated_device_memory_block_size: 4 << 20..8 << 20,
 };
 
+/// Nonces in the probe search of [`GpuEngine::measured_device_memory`].
+pub const FOOTPRINT_PROBE_NONCES: u64 = 1 << 16;
+
 /// Workgroups in the first batch an engine runs, before any timing is known.
 const FIRST_BATCH_WORKGROUPS: u64 = 64;
 
@@ -67,6 +70,24 @@ pub struct GpuEngine {
 }
 
 impl GpuEngine {
+    /// The device memory this engine's allocator has reserved once it has
+    /// searched, in bytes: runs one small search ([`FOOTPRINT_PROBE_NONCES`]
+    /// nonces of an all-zero header against target 0, which no hash meets) so
+    /// the pipeline, every buffer slot and the readback have been used, then
+    /// reads wgpu's allocator report — the figure `hashwatt bench` records as
+    /// `device_memory_bytes` after its run. `Ok(None)` where the wgpu backend
+    /// gives no allocator report.
+    ///
+    /// # Errors
+    /// [`SearchError`] when the probe search fails (e.g. a lost device).
+    pub fn measured_device_memory(&self) -> Result<Option<u64>, SearchError> {
+        let header = crate::header::Header::from_bytes(&[0; crate::header::Header::SIZE]);
+        let target = crate::pow::Target::from_le_bytes([0; 32]);
+        let job = Job::new(header, 0, FOOTPRINT_PROBE_NONCES, target)?;
+        self.search(&job, &CancelToken::new())?;
+        Ok(self.device_memory_bytes())
+    }
+
     /// Opens the adapter named by `options.adapter` (the best one if `None`).
     ///
     /// # Errors
