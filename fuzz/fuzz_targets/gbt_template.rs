@@ -15,7 +15,8 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(job) = template.check() {
         let _ = job.summary().to_string();
         assert_eq!(job.txids.len(), job.txs.len());
-        let commitment = (!job.witness_commitment.is_empty()).then_some(&job.witness_commitment[..]);
+        let commitment =
+            (!job.witness_commitment.is_empty()).then_some(&job.witness_commitment[..]);
         let parts = coinbase::build(
             job.template.height,
             job.template.coinbasevalue,

@@ -42,8 +42,9 @@ fuzz_target!(|input: Input| {
         time: input.time,
         clean_jobs: input.clean,
     };
-    let line = serde_json::json!({"id": null, "method": "mining.notify", "params": job.to_params()})
-        .to_string();
+    let line =
+        serde_json::json!({"id": null, "method": "mining.notify", "params": job.to_params()})
+            .to_string();
     let Ok(Message::Request { params, .. }) = Message::parse(&line) else {
         panic!("a serialized notify does not parse back");
     };

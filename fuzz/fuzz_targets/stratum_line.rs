@@ -7,9 +7,7 @@
 
 use hashwatt::pow::Target;
 use hashwatt::stratum::client::take_message;
-use hashwatt::stratum::{
-    Message, Notify, Submit, Subscription, check_difficulty, parse_u32_be,
-};
+use hashwatt::stratum::{Message, Notify, Submit, Subscription, check_difficulty, parse_u32_be};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
@@ -62,7 +60,9 @@ fuzz_target!(|data: &[u8]| {
     let mut buf = data.to_vec();
     for _ in 0..64 {
         match take_message(&mut buf) {
-            Ok(Some(Message::Request { method: m, params, .. })) => method(&m, &params),
+            Ok(Some(Message::Request {
+                method: m, params, ..
+            })) => method(&m, &params),
             Ok(Some(Message::Response { result, error, .. })) => {
                 let _ = Subscription::from_result(&result);
                 let _ = error.to_string();
@@ -72,7 +72,9 @@ fuzz_target!(|data: &[u8]| {
     }
     // The last line need not end in a newline: parse it whole too.
     if let Ok(text) = std::str::from_utf8(data)
-        && let Ok(Message::Request { method: m, params, .. }) = Message::parse(text)
+        && let Ok(Message::Request {
+            method: m, params, ..
+        }) = Message::parse(text)
     {
         method(&m, &params);
     }

@@ -10,8 +10,8 @@ mod gpu_flags;
 mod hash;
 mod mine;
 mod search;
-mod signals;
 mod share;
+mod signals;
 mod template;
 
 use clap::{Parser, Subcommand};
