@@ -6,7 +6,7 @@
 //! The same parsers are fuzzed coverage-guided by `fuzz/` (docs/fuzzing.md).
 //! `PROPTEST_CASES` raises the case count.
 
-use hashwatt::gbt::{coinbase_branch, merkle_root_of};
+use hashwatt::gbt::{coinbase_branch, merkle_root_of, strip_witness, tx_ids};
 use hashwatt::header::{BlockHash, Header};
 use hashwatt::pow::CompactTarget;
 use hashwatt::stratum::{
@@ -227,4 +227,20 @@ proptest! {
         want.reverse();
         prop_assert_eq!(share.hash.to_string(), hex::encode(want));
     }
+}
+
+/// Found by the `gbt_template` fuzz target: a template transaction whose
+/// script length is near `u64::MAX` overflowed `len + 4` (a panic with
+/// overflow checks, a wrap to a tiny skip and a "valid" transaction without)
+/// instead of being refused.
+#[test]
+fn script_length_near_u64_max_is_refused() {
+    let mut tx = vec![1, 0, 0, 0, 1];
+    tx.extend_from_slice(&[0; 36]);
+    tx.push(0xff);
+    tx.extend_from_slice(&(u64::MAX - 3).to_le_bytes());
+    tx.push(0); // no outputs
+    tx.extend_from_slice(&[0; 4]);
+    assert_eq!(strip_witness(&tx), None);
+    assert!(tx_ids(&tx).is_err());
 }
