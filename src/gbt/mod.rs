@@ -162,7 +162,7 @@ pub fn strip_witness(tx: &[u8]) -> Option<Vec<u8>> {
     for _ in 0..inputs {
         skip(tx, &mut pos, 36)?;
         let len = read_varint(tx, &mut pos)?;
-        skip(tx, &mut pos, len + 4)?;
+        skip(tx, &mut pos, len.checked_add(4)?)?;
     }
     let outputs = read_varint(tx, &mut pos)?;
     for _ in 0..outputs {

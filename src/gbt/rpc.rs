@@ -57,6 +57,24 @@ pub enum RpcError {
     Template(#[from] super::TemplateError),
 }
 
+/// Reads a JSON-RPC response body: its `result`, or the node's `error` as [`RpcError::Rpc`].
+///
+/// # Errors
+/// [`RpcError::Http`] when the body is not JSON, [`RpcError::Rpc`] when `error` is set.
+pub fn parse_response(method: &str, body: &str) -> Result<Value, RpcError> {
+    let v: Value = serde_json::from_str(body).map_err(|e| RpcError::Http(e.to_string()))?;
+    if !v["error"].is_null() {
+        let message = v["error"]["message"]
+            .as_str()
+            .map_or_else(|| v["error"].to_string(), str::to_string);
+        return Err(RpcError::Rpc {
+            method: method.to_string(),
+            message,
+        });
+    }
+    Ok(v["result"].clone())
+}
+
 /// A blocking JSON-RPC client.
 #[derive(Debug, Clone)]
 pub struct NodeClient {
@@ -137,20 +155,14 @@ impl NodeClient {
             return Err(RpcError::Unauthorized);
         }
         let status = resp.status();
-        let v: Value = resp
+        let body = resp
             .body_mut()
-            .read_json()
+            .read_to_string()
             .map_err(|e| RpcError::Http(format!("HTTP {status}: {e}")))?;
-        if !v["error"].is_null() {
-            let message = v["error"]["message"]
-                .as_str()
-                .map_or_else(|| v["error"].to_string(), str::to_string);
-            return Err(RpcError::Rpc {
-                method: method.to_string(),
-                message,
-            });
-        }
-        Ok(v["result"].clone())
+        parse_response(method, &body).map_err(|e| match e {
+            RpcError::Http(e) => RpcError::Http(format!("HTTP {status}: {e}")),
+            e => e,
+        })
     }
 
     /// `getblocktemplate` with the segwit rule; with `longpollid`, waits for a new one.

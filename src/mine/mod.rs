@@ -1038,4 +1038,66 @@ mod tests {
         assert_eq!(plain.extranonce2, vec![1, 2, 3, 4]);
         assert_eq!(plain.version_bits, None);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Unit `u`'s extranonce2 is `u >> r` big-endian in exactly the
+        /// negotiated size, its version bits are the low `r` bits of `u` under
+        /// the mask (gathered back bit by bit), and the share it makes, sent as
+        /// a `mining.submit` line and read back, rebuilds the unit's header.
+        #[test]
+        fn unit_extranonce2_and_version_bits_round_trip(
+            u in proptest::prelude::any::<u64>(),
+            size in 1..=crate::stratum::MAX_EXTRANONCE2_SIZE,
+            mask in proptest::prelude::any::<u32>(),
+        ) {
+            let job = Notify {
+                job_id: "j".into(),
+                prev_blockhash: crate::header::BlockHash([3; 32]),
+                coinb1: vec![1, 2],
+                coinb2: vec![3],
+                merkle_branch: vec![[5; 32], [6; 32]],
+                version: 0x2000_0000,
+                bits: crate::pow::CompactTarget::from_consensus(0x1703_4219),
+                time: 7,
+                clean_jobs: false,
+            };
+            let sub = Subscription { extranonce1: vec![0xab; 4], extranonce2_size: size };
+            let unit = Work::unit(&job, &sub, mask, u);
+            let r = mask.count_ones();
+            let en2_value = if mask == 0 { u } else { u >> r.min(63) };
+            proptest::prop_assert_eq!(unit.extranonce2.len(), size);
+            let value = unit.extranonce2.iter().fold(0u128, |acc, &b| acc << 8 | u128::from(b));
+            let kept = if size >= 8 { u128::from(en2_value) } else { u128::from(en2_value) & ((1u128 << (8 * size)) - 1) };
+            proptest::prop_assert_eq!(value, kept);
+            if mask == 0 {
+                proptest::prop_assert_eq!(unit.version_bits, None);
+            } else {
+                let bits = unit.version_bits.unwrap_or_default();
+                proptest::prop_assert_eq!(bits & !mask, 0);
+                let mut gathered = 0u64;
+                for (k, bit) in (0..32).filter(|b| mask >> b & 1 == 1).enumerate() {
+                    gathered |= u64::from(bits >> bit & 1) << k;
+                }
+                let low = if r >= 64 { u } else { u & ((1u64 << r) - 1) };
+                proptest::prop_assert_eq!(gathered, low);
+            }
+            let submit = crate::stratum::Submit {
+                worker: "w".into(),
+                job_id: "j".into(),
+                extranonce2: unit.extranonce2.clone(),
+                time: job.time,
+                nonce: 0,
+                version_bits: unit.version_bits,
+            };
+            let line = serde_json::json!({"id": 1, "method": "mining.submit", "params": submit.to_params()}).to_string();
+            let Ok(crate::stratum::Message::Request { params, .. }) = crate::stratum::Message::parse(&line) else {
+                return Err(proptest::test_runner::TestCaseError::fail("submit line does not parse"));
+            };
+            let back = crate::stratum::Submit::from_params(&params);
+            proptest::prop_assert_eq!(back.as_ref(), Ok(&submit));
+            proptest::prop_assert_eq!(back.and_then(|s| s.header(&job, &sub, mask)), Ok(unit.header));
+        }
+    }
 }

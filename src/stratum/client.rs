@@ -57,6 +57,37 @@ pub enum ClientError {
     },
 }
 
+/// Takes the next complete line out of `buf` (the bytes received so far) and
+/// parses it, skipping blank lines; `Ok(None)` until a full line is buffered.
+///
+/// # Errors
+/// [`ClientError::Oversized`] for a line (or a buffered partial line) over
+/// [`MAX_LINE_BYTES`], [`ClientError::NotUtf8`], [`ClientError::Protocol`].
+pub fn take_message(buf: &mut Vec<u8>) -> Result<Option<Message>, ClientError> {
+    while let Some(pos) = buf.iter().position(|&b| b == b'\n') {
+        if pos > MAX_LINE_BYTES {
+            return Err(ClientError::Oversized);
+        }
+        let rest = buf.split_off(pos + 1);
+        let line = std::mem::replace(buf, rest);
+        let line = std::str::from_utf8(&line).map_err(|_| ClientError::NotUtf8)?;
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        return Message::parse(line)
+            .map(Some)
+            .map_err(|error| ClientError::Protocol {
+                line: line.chars().take(200).collect(),
+                error,
+            });
+    }
+    if buf.len() > MAX_LINE_BYTES {
+        return Err(ClientError::Oversized);
+    }
+    Ok(None)
+}
+
 /// Transport security of a pool URL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scheme {
@@ -322,26 +353,8 @@ impl Connection {
     pub fn recv(&mut self, wait: Duration) -> Result<Option<Message>, ClientError> {
         let deadline = Instant::now() + wait;
         loop {
-            if let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {
-                if pos > MAX_LINE_BYTES {
-                    return Err(ClientError::Oversized);
-                }
-                let rest = self.buf.split_off(pos + 1);
-                let line = std::mem::replace(&mut self.buf, rest);
-                let line = std::str::from_utf8(&line).map_err(|_| ClientError::NotUtf8)?;
-                let line = line.trim();
-                if line.is_empty() {
-                    continue;
-                }
-                return Message::parse(line)
-                    .map(Some)
-                    .map_err(|error| ClientError::Protocol {
-                        line: line.chars().take(200).collect(),
-                        error,
-                    });
-            }
-            if self.buf.len() > MAX_LINE_BYTES {
-                return Err(ClientError::Oversized);
+            if let Some(msg) = take_message(&mut self.buf)? {
+                return Ok(Some(msg));
             }
             let now = Instant::now();
             if now >= deadline {
