@@ -6,9 +6,8 @@
 
 use hashwatt::header::{BlockHash, Header};
 use hashwatt::pow::CompactTarget;
-use hashwatt::stratum::{
-    Message, Notify, Submit, Subscription, merkle_root, rolled_version, sha256d,
-};
+use hashwatt::sha256::sha256d;
+use hashwatt::stratum::{Message, Notify, Submit, Subscription, merkle_root, rolled_version};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 
