@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use hashwatt::agent::decide::{Policy, PowerPrice, PowerSchedule};
 use hashwatt::agent::work::{AgentWork, FixedHeader};
-use hashwatt::agent::{Agent, AgentConfig, DeviceSpec, EventSink};
+use hashwatt::agent::{Agent, AgentConfig, DeviceSpec, EventSink, LiveConfig};
 use hashwatt::economics::presets::power;
 use hashwatt::economics::units::UsdPerKwh;
 use hashwatt::energy::PowerOverride;
@@ -81,6 +81,20 @@ pub struct Args {
     /// Network difficulty [default: from the pool's nBits].
     #[arg(long, value_name = "D")]
     difficulty: Option<f64>,
+    /// Fetch difficulty, height, fees and BTC price at start and every
+    /// --decide-every (REST API); offline, use the live cache, then the
+    /// cited defaults. Flags, and the pool's nBits for difficulty, win.
+    #[arg(long)]
+    live: bool,
+    /// mempool.space-compatible REST API for --live.
+    #[arg(long, value_name = "URL", requires = "live", default_value = hashwatt::economics::live::MEMPOOL_SPACE)]
+    live_api: String,
+    /// Live cache file [default: $XDG_CACHE_HOME/hashwatt/live.json or ~/.cache/hashwatt/live.json].
+    #[arg(long, value_name = "FILE", requires = "live")]
+    live_cache: Option<PathBuf>,
+    /// Seconds each live request may take.
+    #[arg(long, value_name = "S", requires = "live", default_value_t = 10.0)]
+    live_timeout: f64,
     /// Mine only when mining beats staying off by at least this many $/h.
     #[arg(
         long,
@@ -183,6 +197,31 @@ fn work(args: &Args) -> anyhow::Result<AgentWork> {
     Ok(AgentWork::Pools(MinerConfig::new(WorkSource::Pools(pools))))
 }
 
+/// `--live`: the sources and the cache.
+fn live(args: &Args) -> anyhow::Result<Option<LiveConfig>> {
+    use hashwatt::economics::live::{self, LiveSources, RestApi};
+    if !args.live {
+        return Ok(None);
+    }
+    if !(args.live_timeout.is_finite() && args.live_timeout > 0.0 && args.live_timeout <= 3600.0) {
+        anyhow::bail!(
+            "--live-timeout must be a number of seconds in (0, 3600], got {}",
+            args.live_timeout
+        );
+    }
+    let timeout = Duration::from_secs_f64(args.live_timeout);
+    Ok(Some(LiveConfig {
+        sources: LiveSources {
+            node: None,
+            rest: Some(RestApi::new(&args.live_api, timeout)?),
+        },
+        cache: args
+            .live_cache
+            .clone()
+            .unwrap_or_else(live::default_cache_path),
+    }))
+}
+
 fn config(args: &Args) -> anyhow::Result<AgentConfig> {
     non_negative("--electricity", args.electricity)?;
     non_negative("--btc-price", args.btc_price)?;
@@ -247,6 +286,7 @@ fn config(args: &Args) -> anyhow::Result<AgentConfig> {
         busy_every: seconds("--busy-every", args.busy_every)?,
         keep_gpu_memory: args.keep_gpu_memory,
         watch_nvml: !args.no_nvml,
+        live: live(args)?,
     })
 }
 
