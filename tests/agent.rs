@@ -462,6 +462,34 @@ fn bad_input_gets_a_one_line_error() {
             "invalid --device \"tpu\"",
         ),
         (
+            vec![
+                "--device",
+                "cpu",
+                "--header",
+                HEADER,
+                "--books",
+                b,
+                "--live",
+                "--live-timeout",
+                "0",
+            ],
+            "--live-timeout must be",
+        ),
+        (
+            vec![
+                "--device",
+                "cpu",
+                "--header",
+                HEADER,
+                "--books",
+                b,
+                "--live",
+                "--node",
+                "http://127.0.0.1:1",
+            ],
+            "--node needs --rpc-user",
+        ),
+        (
             vec!["--device", "gpu:x", "--header", HEADER, "--books", b],
             "adapter index",
         ),
@@ -715,5 +743,63 @@ fn live_inputs_from_the_rest_api_reach_the_decision_books_and_metrics() {
     );
     signal(&child, "TERM");
     assert!(wait_exit(&mut child, Duration::from_secs(15)).success());
+
+    // With --node, difficulty and height come from the node's getmininginfo
+    // (the replay server does not check the credentials).
+    const RPC_PASSWORD: &str = "s3cret-rpc-password";
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let books_node = dir.path().join("books-node.jsonl");
+    let mut child = spawn_agent(
+        &[
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+            "--header",
+            HEADER,
+            "--listen",
+            &listen,
+            "--books",
+            books_node.to_str().unwrap_or_default(),
+            "--electricity",
+            "0",
+            "--decide-every",
+            "0.5",
+            "--live",
+            "--live-api",
+            &api,
+            "--live-cache",
+            cache.to_str().unwrap_or_default(),
+            "--node",
+            &srv.url,
+            "--rpc-user",
+            live::USER,
+            "--rpc-password",
+            RPC_PASSWORD,
+        ],
+        &dir.path().join("b"),
+    );
+    wait_ready(&mut child, port);
+    let node_decision = |r: &Value| {
+        r["event"] == "decision"
+            && r["inputs"]["difficulty"]["source"]
+                .as_str()
+                .is_some_and(|s| s.contains("getmininginfo"))
+    };
+    assert!(
+        wait_until(Duration::from_secs(20), || books(&books_node)
+            .iter()
+            .any(node_decision)),
+        "no decision on the node's difficulty: {:?}",
+        books(&books_node)
+    );
+    signal(&child, "TERM");
+    assert!(wait_exit(&mut child, Duration::from_secs(15)).success());
+    let text = std::fs::read_to_string(&books_node).unwrap_or_default();
+    assert!(
+        !text.contains(RPC_PASSWORD),
+        "the RPC password reached the books"
+    );
     drop(srv);
 }

@@ -82,7 +82,7 @@ pub struct Args {
     #[arg(long, value_name = "D")]
     difficulty: Option<f64>,
     /// Fetch difficulty, height, fees and BTC price at start and every
-    /// --decide-every (REST API); offline, use the live cache, then the
+    /// --decide-every (REST API, and the node with --node); offline, use the live cache, then the
     /// cited defaults. Flags, and the pool's nBits for difficulty, win.
     #[arg(long)]
     live: bool,
@@ -95,6 +95,18 @@ pub struct Args {
     /// Seconds each live request may take.
     #[arg(long, value_name = "S", requires = "live", default_value_t = 10.0)]
     live_timeout: f64,
+    /// Bitcoin Core node for --live (difficulty and height): http://HOST:PORT.
+    #[arg(long, value_name = "URL", requires = "live")]
+    node: Option<String>,
+    /// Node RPC user (with --rpc-password).
+    #[arg(long, requires_all = ["node", "rpc_password"], conflicts_with = "rpc_cookie")]
+    rpc_user: Option<String>,
+    /// Node RPC password. Never logged, shown or booked.
+    #[arg(long, requires = "rpc_user")]
+    rpc_password: Option<String>,
+    /// Node RPC cookie file (DATADIR/.cookie) instead of user/password.
+    #[arg(long, value_name = "FILE", requires = "node")]
+    rpc_cookie: Option<PathBuf>,
     /// Mine only when mining beats staying off by at least this many $/h.
     #[arg(
         long,
@@ -200,6 +212,7 @@ fn work(args: &Args) -> anyhow::Result<AgentWork> {
 /// `--live`: the sources and the cache.
 fn live(args: &Args) -> anyhow::Result<Option<LiveConfig>> {
     use hashwatt::economics::live::{self, LiveSources, RestApi};
+    use hashwatt::gbt::rpc::{NodeAuth, NodeClient};
     if !args.live {
         return Ok(None);
     }
@@ -210,9 +223,25 @@ fn live(args: &Args) -> anyhow::Result<Option<LiveConfig>> {
         );
     }
     let timeout = Duration::from_secs_f64(args.live_timeout);
+    let node = match &args.node {
+        None => None,
+        Some(url) => {
+            let auth = match (&args.rpc_user, &args.rpc_password, &args.rpc_cookie) {
+                (Some(user), Some(password), None) => NodeAuth::UserPass {
+                    user: user.clone(),
+                    password: password.clone(),
+                },
+                (None, None, Some(cookie)) => NodeAuth::Cookie(cookie.clone()),
+                _ => anyhow::bail!(
+                    "--node needs --rpc-user and --rpc-password, or --rpc-cookie FILE"
+                ),
+            };
+            Some(NodeClient::new(url, auth, timeout)?)
+        }
+    };
     Ok(Some(LiveConfig {
         sources: LiveSources {
-            node: None,
+            node,
             rest: Some(RestApi::new(&args.live_api, timeout)?),
         },
         cache: args
