@@ -6,6 +6,8 @@
 #[path = "support/agent.rs"]
 mod agent;
 mod common;
+#[path = "support/live.rs"]
+mod live;
 #[path = "support/pool.rs"]
 #[allow(clippy::type_complexity)]
 mod pool;
@@ -456,6 +458,34 @@ fn bad_input_gets_a_one_line_error() {
             "invalid --device \"tpu\"",
         ),
         (
+            vec![
+                "--device",
+                "cpu",
+                "--header",
+                HEADER,
+                "--books",
+                b,
+                "--live",
+                "--live-timeout",
+                "0",
+            ],
+            "--live-timeout must be",
+        ),
+        (
+            vec![
+                "--device",
+                "cpu",
+                "--header",
+                HEADER,
+                "--books",
+                b,
+                "--live",
+                "--node",
+                "http://127.0.0.1:1",
+            ],
+            "--node needs --rpc-user",
+        ),
+        (
             vec!["--device", "gpu:x", "--header", HEADER, "--books", b],
             "adapter index",
         ),
@@ -612,4 +642,160 @@ fn on_the_gpu_a_pause_stops_hashing_and_a_paused_agent_costs_almost_no_cpu() {
     assert!(wait_exit(&mut child, Duration::from_secs(20)).success());
     let last = books(&books_path).pop().unwrap_or(Value::Null);
     assert_eq!(last["event"], "stopped");
+}
+
+#[test]
+fn live_inputs_from_the_rest_api_reach_the_decision_books_and_metrics() {
+    let srv = live::Replay::start(live::Fault::None);
+    let api = format!("{}/api", srv.url);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let books_path = dir.path().join("books.jsonl");
+    let cache = dir.path().join("live.json");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = spawn_agent(
+        &[
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+            "--header",
+            HEADER,
+            "--listen",
+            &listen,
+            "--books",
+            books_path.to_str().unwrap_or_default(),
+            "--electricity",
+            "0",
+            "--decide-every",
+            "0.5",
+            "--live",
+            "--live-api",
+            &api,
+            "--live-cache",
+            cache.to_str().unwrap_or_default(),
+            "--live-timeout",
+            "5",
+        ],
+        &dir.path().join("a"),
+    );
+    wait_ready(&mut child, port);
+    // The recorded /v1/prices: USD 43753 as of 1703252411.
+    let live_decision = |r: &Value| {
+        r["event"] == "decision" && r["inputs"]["btc_price_usd"]["value"].as_f64() == Some(43753.0)
+    };
+    assert!(
+        wait_until(Duration::from_secs(20), || books(&books_path)
+            .iter()
+            .any(live_decision)),
+        "no decision on the live price: {:?}",
+        books(&books_path)
+    );
+    let records = books(&books_path);
+    let d = records
+        .iter()
+        .find(|r| live_decision(r))
+        .cloned()
+        .unwrap_or_default();
+    let price = &d["inputs"]["btc_price_usd"];
+    let source = price["source"].as_str().unwrap_or_default();
+    assert!(
+        source.starts_with("live: ") && source.contains(&format!("{api}/v1/prices")),
+        "{d}"
+    );
+    assert_eq!(price["as_of"].as_f64(), Some(1_703_252_411.0), "{d}");
+    // A fixed header's nBits is not today's network: difficulty is live too.
+    let diff = d["inputs"]["difficulty"]["source"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(diff.starts_with("live: "), "{d}");
+    assert_eq!(
+        d["inputs"]["height"]["value"].as_f64(),
+        Some(698_767.0),
+        "{d}"
+    );
+    assert!(
+        d["inputs"]["fees_btc_per_block"]["value"]
+            .as_f64()
+            .is_some_and(|f| f > 0.0),
+        "{d}"
+    );
+    let live_rec = records
+        .iter()
+        .find(|r| r["event"] == "live")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(live_rec["used"], "live", "{live_rec}");
+    assert!(cache.exists(), "the live cache was not written");
+    let (code, text) = http("GET", port, "/metrics", None).unwrap_or_default();
+    assert_eq!(code, 200);
+    assert_eq!(
+        metric(
+            &text,
+            &["economic_inputs_as_of_unix_seconds", "btc_price_usd"]
+        ),
+        Some(1_703_252_411.0),
+        "{text}"
+    );
+    signal(&child, "TERM");
+    assert!(wait_exit(&mut child, Duration::from_secs(15)).success());
+
+    // With --node, difficulty and height come from the node's getmininginfo
+    // (the replay server does not check the credentials).
+    const RPC_PASSWORD: &str = "s3cret-rpc-password";
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let books_node = dir.path().join("books-node.jsonl");
+    let mut child = spawn_agent(
+        &[
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+            "--header",
+            HEADER,
+            "--listen",
+            &listen,
+            "--books",
+            books_node.to_str().unwrap_or_default(),
+            "--electricity",
+            "0",
+            "--decide-every",
+            "0.5",
+            "--live",
+            "--live-api",
+            &api,
+            "--live-cache",
+            cache.to_str().unwrap_or_default(),
+            "--node",
+            &srv.url,
+            "--rpc-user",
+            live::USER,
+            "--rpc-password",
+            RPC_PASSWORD,
+        ],
+        &dir.path().join("b"),
+    );
+    wait_ready(&mut child, port);
+    let node_decision = |r: &Value| {
+        r["event"] == "decision"
+            && r["inputs"]["difficulty"]["source"]
+                .as_str()
+                .is_some_and(|s| s.contains("getmininginfo"))
+    };
+    assert!(
+        wait_until(Duration::from_secs(20), || books(&books_node)
+            .iter()
+            .any(node_decision)),
+        "no decision on the node's difficulty: {:?}",
+        books(&books_node)
+    );
+    signal(&child, "TERM");
+    assert!(wait_exit(&mut child, Duration::from_secs(15)).success());
+    let text = std::fs::read_to_string(&books_node).unwrap_or_default();
+    assert!(
+        !text.contains(RPC_PASSWORD),
+        "the RPC password reached the books"
+    );
+    drop(srv);
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::AgentError;
 use crate::economics::scenario::Scenario;
-use crate::economics::units::{Difficulty, HashRate, Percent, Usd, UsdPerKwh, Watts};
+use crate::economics::units::{Btc, Difficulty, HashRate, Percent, Usd, UsdPerKwh, Watts};
 use crate::economics::{Choice, evaluate};
 
 /// One economic input, where it came from, and as of when (Unix seconds).
@@ -164,6 +164,13 @@ pub struct Inputs {
     pub btc_price_usd: Input,
     /// Electricity, USD per kWh.
     pub electricity_usd_per_kwh: Input,
+    /// Mean fees per block, BTC (`--live`; otherwise the cited default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fees_btc_per_block: Option<Input>,
+    /// Chain tip height, for the block subsidy (`--live`; otherwise the
+    /// cited default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<Input>,
 }
 
 impl Inputs {
@@ -173,6 +180,12 @@ impl Inputs {
             .as_of
             .min(self.btc_price_usd.as_of)
             .min(self.electricity_usd_per_kwh.as_of)
+            .min(
+                self.fees_btc_per_block
+                    .as_ref()
+                    .map_or(f64::INFINITY, |i| i.as_of),
+            )
+            .min(self.height.as_ref().map_or(f64::INFINITY, |i| i.as_of))
     }
 }
 
@@ -210,6 +223,17 @@ pub fn verdict(inputs: &Inputs, hashrate: f64, watts: f64) -> Result<Verdict, Ag
     s.mining.difficulty = Difficulty(inputs.difficulty.value);
     s.mining.btc_price = Usd(inputs.btc_price_usd.value);
     s.power.electricity = UsdPerKwh(inputs.electricity_usd_per_kwh.value);
+    if let Some(fees) = &inputs.fees_btc_per_block {
+        s.mining.fees_per_block = Btc(fees.value);
+    }
+    if let Some(h) = &inputs.height {
+        s.mining.height = u32::try_from(h.value as u64)
+            .ok()
+            .filter(|_| h.value.fract() == 0.0 && h.value >= 0.0)
+            .ok_or_else(|| {
+                AgentError::Economics(format!("height {} is not a block height", h.value))
+            })?;
+    }
     // Staying off costs this device nothing extra: mining must pay for all
     // of its power (the preset's idle figure is an H100's, not this device's).
     s.power.idle_watts = Watts(0.0);
@@ -318,6 +342,8 @@ mod tests {
             difficulty: Input::new(1.0e12, "t", 0.0),
             btc_price_usd: Input::new(90_000.0, "t", 0.0),
             electricity_usd_per_kwh: Input::new(electricity, "t", 0.0),
+            fees_btc_per_block: None,
+            height: None,
         }
     }
 

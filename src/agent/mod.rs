@@ -35,6 +35,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::backend::{self, BackendChoice, EngineOptions};
+use crate::economics::live::{self, LiveInputs, LiveSources, LiveValue};
 use crate::economics::presets::network;
 use crate::energy::{self, MeterKind, MeterOptions, PowerMeter, PowerOverride, Window};
 use crate::search::{CancelToken, Engine};
@@ -230,6 +231,18 @@ pub struct AgentConfig {
     pub keep_gpu_memory: bool,
     /// Watch NVML for other compute processes on each NVIDIA GPU.
     pub watch_nvml: bool,
+    /// Live network inputs (`--live`): refreshed at start and every
+    /// `decide_every`, off the control path.
+    pub live: Option<LiveConfig>,
+}
+
+/// Where the agent's live inputs come from (`--live`).
+#[derive(Clone, Debug)]
+pub struct LiveConfig {
+    /// The node and/or REST API to ask.
+    pub sources: LiveSources,
+    /// The live cache file (values when no source answers).
+    pub cache: PathBuf,
 }
 
 /// A hook that sees every books record (the CLI prints them with `--json`).
@@ -332,6 +345,10 @@ struct Shared {
     network: Mutex<Option<Input>>,
     rates: Mutex<Rates>,
     inputs: Mutex<Option<Inputs>>,
+    /// The latest live inputs (`--live`), and whether they came after the
+    /// last decision.
+    live: Mutex<Option<LiveInputs>>,
+    live_fresh: AtomicBool,
     stopping: AtomicBool,
     stop_token: CancelToken,
     started: f64,
@@ -451,9 +468,20 @@ impl Shared {
 
     fn current_inputs(&self, now: f64) -> Inputs {
         let cfg = &self.config;
+        let live = lock(&self.live).clone().unwrap_or_default();
+        let from_live = |v: &Option<LiveValue>| {
+            v.as_ref().map(|v| {
+                Input::new(
+                    v.value,
+                    live::describe(v, now.max(0.0) as u64),
+                    v.as_of as f64,
+                )
+            })
+        };
+        // A flag wins, then the pool's nBits, then --live, then the default.
         let difficulty = match cfg.difficulty {
             Some(d) => Input::new(d, "--difficulty", self.started),
-            None => match lock(&self.network).clone() {
+            None => match lock(&self.network).clone().or(from_live(&live.difficulty)) {
                 Some(input) => input,
                 None => Input::new(
                     network::DIFFICULTY,
@@ -464,17 +492,53 @@ impl Shared {
         };
         let btc_price_usd = match cfg.btc_price {
             Some(p) => Input::new(p, "--btc-price", self.started),
-            None => Input::new(
-                network::BTC_PRICE_USD,
-                format!("default: {}", network::SOURCE),
-                PRESET_AS_OF,
-            ),
+            None => from_live(&live.btc_price_usd).unwrap_or_else(|| {
+                Input::new(
+                    network::BTC_PRICE_USD,
+                    format!("default: {}", network::SOURCE),
+                    PRESET_AS_OF,
+                )
+            }),
         };
         Inputs {
             difficulty,
             btc_price_usd,
             electricity_usd_per_kwh: cfg.power.at(now, self.started),
+            fees_btc_per_block: from_live(&live.fees_btc_per_block),
+            height: from_live(&live.height),
         }
+    }
+
+    /// Asks the live sources once (`--live`) and keeps what they gave for
+    /// the next decision.
+    fn refresh_live(&self, cfg: &LiveConfig) {
+        let now = live::now();
+        let got = live::refresh(&cfg.sources, &cfg.cache, now);
+        if self.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let inputs: serde_json::Map<String, Value> = got
+            .inputs
+            .entries()
+            .into_iter()
+            .map(|(key, v)| {
+                (
+                    key.to_string(),
+                    json!({"value": v.value, "source": live::describe(v, now), "as_of": v.as_of}),
+                )
+            })
+            .collect();
+        self.record(
+            "live",
+            json!({
+                "used": got.used,
+                "inputs": inputs,
+                "errors": got.errors,
+                "cache": cfg.cache.display().to_string(),
+            }),
+        );
+        *lock(&self.live) = Some(got.inputs);
+        self.live_fresh.store(true, Ordering::SeqCst);
     }
 
     /// Re-decides every device on current inputs.
@@ -482,10 +546,18 @@ impl Shared {
         let now = unix_now();
         let inputs = self.current_inputs(now);
         for (label, input) in [
-            ("difficulty", &inputs.difficulty),
-            ("btc_price_usd", &inputs.btc_price_usd),
-            ("electricity_usd_per_kwh", &inputs.electricity_usd_per_kwh),
-        ] {
+            ("difficulty", Some(&inputs.difficulty)),
+            ("btc_price_usd", Some(&inputs.btc_price_usd)),
+            (
+                "electricity_usd_per_kwh",
+                Some(&inputs.electricity_usd_per_kwh),
+            ),
+            ("fees_btc_per_block", inputs.fees_btc_per_block.as_ref()),
+            ("height", inputs.height.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(l, i)| i.map(|i| (l, i)))
+        {
             self.metrics
                 .inputs_as_of
                 .get_or_create(&metrics::InputLabel {
@@ -783,6 +855,8 @@ impl Agent {
             network: Mutex::new(network),
             rates: Mutex::new(Rates::default()),
             inputs: Mutex::new(None),
+            live: Mutex::new(None),
+            live_fresh: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             stop_token: CancelToken::new(),
             started: now,
@@ -878,6 +952,21 @@ impl Agent {
             let s = Arc::clone(shared);
             watchers.push(thread::spawn(move || watch::nvml_loop(&s)));
         }
+        if let Some(cfg) = shared.config.live.clone() {
+            // Off the control path: a slow source delays the next decision's
+            // inputs, never a pause or a stop (the thread is not joined; it
+            // records nothing once the agent is stopping).
+            let s = Arc::clone(shared);
+            drop(thread::spawn(move || {
+                while !s.stopping.load(Ordering::SeqCst) {
+                    s.refresh_live(&cfg);
+                    let next = Instant::now() + s.config.decide_every;
+                    while Instant::now() < next && !s.stopping.load(Ordering::SeqCst) {
+                        thread::sleep(Duration::from_millis(50));
+                    }
+                }
+            }));
+        }
 
         let mut last_decide = Instant::now();
         let mut last_checkpoint = Instant::now();
@@ -890,6 +979,7 @@ impl Agent {
                 .all(|s| lock(&s.ctl).mined_seconds_measured >= 0.5);
             if last_decide.elapsed() >= shared.config.decide_every
                 || (!decided_after_measuring && measured_all)
+                || shared.live_fresh.swap(false, Ordering::SeqCst)
             {
                 decided_after_measuring |= measured_all;
                 shared.decide();
