@@ -81,32 +81,8 @@ pub struct Args {
     /// Network difficulty [default: from the pool's nBits].
     #[arg(long, value_name = "D")]
     difficulty: Option<f64>,
-    /// Fetch difficulty, height, fees and BTC price at start and every
-    /// --decide-every (REST API, and the node with --node); offline, use the live cache, then the
-    /// cited defaults. Flags, and the pool's nBits for difficulty, win.
-    #[arg(long)]
-    live: bool,
-    /// mempool.space-compatible REST API for --live.
-    #[arg(long, value_name = "URL", requires = "live", default_value = hashwatt::economics::live::MEMPOOL_SPACE)]
-    live_api: String,
-    /// Live cache file [default: $XDG_CACHE_HOME/hashwatt/live.json or ~/.cache/hashwatt/live.json].
-    #[arg(long, value_name = "FILE", requires = "live")]
-    live_cache: Option<PathBuf>,
-    /// Seconds each live request may take.
-    #[arg(long, value_name = "S", requires = "live", default_value_t = 10.0)]
-    live_timeout: f64,
-    /// Bitcoin Core node for --live (difficulty and height): http://HOST:PORT.
-    #[arg(long, value_name = "URL", requires = "live")]
-    node: Option<String>,
-    /// Node RPC user (with --rpc-password).
-    #[arg(long, requires_all = ["node", "rpc_password"], conflicts_with = "rpc_cookie")]
-    rpc_user: Option<String>,
-    /// Node RPC password. Never logged, shown or booked.
-    #[arg(long, requires = "rpc_user")]
-    rpc_password: Option<String>,
-    /// Node RPC cookie file (DATADIR/.cookie) instead of user/password.
-    #[arg(long, value_name = "FILE", requires = "node")]
-    rpc_cookie: Option<PathBuf>,
+    #[command(flatten)]
+    live: super::live::LiveArgs,
     /// Mine only when mining beats staying off by at least this many $/h.
     #[arg(
         long,
@@ -211,44 +187,10 @@ fn work(args: &Args) -> anyhow::Result<AgentWork> {
 
 /// `--live`: the sources and the cache.
 fn live(args: &Args) -> anyhow::Result<Option<LiveConfig>> {
-    use hashwatt::economics::live::{self, LiveSources, RestApi};
-    use hashwatt::gbt::rpc::{NodeAuth, NodeClient};
-    if !args.live {
-        return Ok(None);
-    }
-    if !(args.live_timeout.is_finite() && args.live_timeout > 0.0 && args.live_timeout <= 3600.0) {
-        anyhow::bail!(
-            "--live-timeout must be a number of seconds in (0, 3600], got {}",
-            args.live_timeout
-        );
-    }
-    let timeout = Duration::from_secs_f64(args.live_timeout);
-    let node = match &args.node {
-        None => None,
-        Some(url) => {
-            let auth = match (&args.rpc_user, &args.rpc_password, &args.rpc_cookie) {
-                (Some(user), Some(password), None) => NodeAuth::UserPass {
-                    user: user.clone(),
-                    password: password.clone(),
-                },
-                (None, None, Some(cookie)) => NodeAuth::Cookie(cookie.clone()),
-                _ => anyhow::bail!(
-                    "--node needs --rpc-user and --rpc-password, or --rpc-cookie FILE"
-                ),
-            };
-            Some(NodeClient::new(url, auth, timeout)?)
-        }
-    };
-    Ok(Some(LiveConfig {
-        sources: LiveSources {
-            node,
-            rest: Some(RestApi::new(&args.live_api, timeout)?),
-        },
-        cache: args
-            .live_cache
-            .clone()
-            .unwrap_or_else(live::default_cache_path),
-    }))
+    Ok(args
+        .live
+        .sources()?
+        .map(|(sources, cache)| LiveConfig { sources, cache }))
 }
 
 fn config(args: &Args) -> anyhow::Result<AgentConfig> {

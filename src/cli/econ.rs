@@ -185,81 +185,26 @@ pub struct Args {
     /// Write sensitivity charts (SVG) into this directory.
     #[arg(long, value_name = "DIR")]
     plot: Option<PathBuf>,
-    /// Fetch difficulty, height, fees and BTC price now (REST API, and the
-    /// node with --node); offline, use the live cache, then the cited
-    /// defaults. Flags still win over live values.
-    #[arg(long)]
-    live: bool,
-    /// mempool.space-compatible REST API for --live.
-    #[arg(long, value_name = "URL", requires = "live", default_value = hashwatt::economics::live::MEMPOOL_SPACE)]
-    live_api: String,
-    /// Live cache file [default: $XDG_CACHE_HOME/hashwatt/live.json or ~/.cache/hashwatt/live.json].
-    #[arg(long, value_name = "FILE", requires = "live")]
-    live_cache: Option<PathBuf>,
-    /// Seconds each live request may take.
-    #[arg(long, value_name = "S", requires = "live", default_value_t = 10.0)]
-    live_timeout: f64,
-    /// Bitcoin Core node for --live (difficulty and height): http://HOST:PORT.
-    #[arg(long, value_name = "URL", requires = "live")]
-    node: Option<String>,
-    /// Node RPC user (with --rpc-password).
-    #[arg(long, requires_all = ["node", "rpc_password"], conflicts_with = "rpc_cookie")]
-    rpc_user: Option<String>,
-    /// Node RPC password.
-    #[arg(long, requires = "rpc_user")]
-    rpc_password: Option<String>,
-    /// Node RPC cookie file (DATADIR/.cookie) instead of user/password.
-    #[arg(long, value_name = "FILE", requires = "node")]
-    rpc_cookie: Option<PathBuf>,
+    #[command(flatten)]
+    live: super::live::LiveArgs,
 }
 
-/// `--live`: refreshes the live inputs and applies them to `scenario`.
+/// `--live`: refreshes the live inputs from `sources` and applies them to `scenario`.
 fn apply_live(
-    args: &Args,
+    sources: &hashwatt::economics::live::LiveSources,
+    cache: &std::path::Path,
     scenario: &mut Scenario,
 ) -> anyhow::Result<hashwatt::economics::live::LiveReport> {
-    use hashwatt::economics::live::{self, LiveReport, LiveSources, RestApi};
-    use hashwatt::gbt::rpc::{NodeAuth, NodeClient};
-    if !(args.live_timeout.is_finite() && args.live_timeout > 0.0 && args.live_timeout <= 3600.0) {
-        anyhow::bail!(
-            "--live-timeout must be a number of seconds in (0, 3600], got {}",
-            args.live_timeout
-        );
-    }
-    let timeout = std::time::Duration::from_secs_f64(args.live_timeout);
-    let node = match &args.node {
-        None => None,
-        Some(url) => {
-            let auth = match (&args.rpc_user, &args.rpc_password, &args.rpc_cookie) {
-                (Some(user), Some(password), None) => NodeAuth::UserPass {
-                    user: user.clone(),
-                    password: password.clone(),
-                },
-                (None, None, Some(cookie)) => NodeAuth::Cookie(cookie.clone()),
-                _ => anyhow::bail!(
-                    "--node needs --rpc-user and --rpc-password, or --rpc-cookie FILE"
-                ),
-            };
-            Some(NodeClient::new(url, auth, timeout)?)
-        }
-    };
-    let sources = LiveSources {
-        node,
-        rest: Some(RestApi::new(&args.live_api, timeout)?),
-    };
-    let cache = args
-        .live_cache
-        .clone()
-        .unwrap_or_else(live::default_cache_path);
+    use hashwatt::economics::live::{self, LiveReport};
     let now = live::now();
-    let got = live::refresh(&sources, &cache, now);
+    let got = live::refresh(sources, cache, now);
     let applied = scenario
         .apply_live(&got.inputs, now)
         .context("live network inputs")?;
     for e in &got.errors {
         eprintln!("warning: live: {e}");
     }
-    Ok(LiveReport::new(&got, &cache, &applied, now))
+    Ok(LiveReport::new(&got, cache, &applied, now))
 }
 
 fn parse_idle_mode(s: &str) -> Result<IdleMode, String> {
@@ -536,10 +481,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         &names,
         &scenario,
     )?;
-    let live = if args.live {
-        Some(apply_live(args, &mut scenario)?)
-    } else {
-        None
+    let live = match args.live.sources()? {
+        Some((sources, cache)) => Some(apply_live(&sources, &cache, &mut scenario)?),
+        None => None,
     };
     let decision = evaluate(&scenario)?;
     let sweeps = sensitivity::default_sweeps(&scenario)?;

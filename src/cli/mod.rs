@@ -8,6 +8,7 @@ mod econ;
 mod fleet;
 mod gpu_flags;
 mod hash;
+mod live;
 mod mine;
 mod search;
 mod share;
