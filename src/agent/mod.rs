@@ -365,6 +365,20 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    /// A device's engine failed (to open, or while hashing): the device goes
+    /// idle with the error in its status, the books say so, and waiters wake.
+    fn device_failed(&self, slot: &Slot, error: &dyn std::fmt::Display) {
+        let mut c = lock(&slot.ctl);
+        c.error = Some(error.to_string());
+        c.run = None;
+        drop(c);
+        self.record(
+            "error",
+            json!({"device": slot.name, "error": error.to_string()}),
+        );
+        slot.cv.notify_all();
+    }
+
     fn record(&self, event: &str, fields: Value) {
         let mut books = lock(&self.books);
         let mut obj = serde_json::Map::new();
@@ -1178,15 +1192,7 @@ fn fixed_device_loop(shared: &Arc<Shared>, i: usize) {
                     rig = Some(r);
                 }
                 Err(e) => {
-                    let mut c = lock(&slot.ctl);
-                    c.error = Some(e.to_string());
-                    c.run = None;
-                    drop(c);
-                    shared.record(
-                        "error",
-                        json!({"device": slot.name, "error": e.to_string()}),
-                    );
-                    slot.cv.notify_all();
+                    shared.device_failed(slot, &e);
                     continue;
                 }
             }
@@ -1639,15 +1645,7 @@ fn pool_device_loop(shared: &Arc<Shared>, i: usize, mut m: Meter) {
                         current = Some(miner);
                     }
                     Err(e) => {
-                        let mut c = lock(&slot.ctl);
-                        c.error = Some(e.to_string());
-                        c.run = None;
-                        drop(c);
-                        shared.record(
-                            "error",
-                            json!({"device": slot.name, "error": e.to_string()}),
-                        );
-                        slot.cv.notify_all();
+                        shared.device_failed(slot, &e);
                         continue;
                     }
                 }

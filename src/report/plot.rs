@@ -5,6 +5,7 @@
 //! scenario's current value.
 
 use crate::economics::sensitivity::Sweep;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -114,27 +115,47 @@ pub fn write_sweep(sweep: &Sweep, path: &Path) -> Result<(), PlotError> {
             });
     }
     let cur = sweep.current;
-    if cur.is_finite() && cur >= x0 && cur <= x1 {
+    let marker = (cur.is_finite() && cur >= x0 && cur <= x1).then_some((cur, "scenario value"));
+    finish_chart(
+        &root,
+        &mut chart,
+        marker,
+        (y0, y1),
+        SeriesLabelPosition::UpperLeft,
+    )
+    .map_err(|e| draw_err(&e))
+}
+
+/// Draws the dashed marker at the scenario's own value (when it is in
+/// range), the legend, and writes the file.
+fn finish_chart<'a>(
+    root: &DrawingArea<SVGBackend<'a>, plotters::coord::Shift>,
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    marker: Option<(f64, &str)>,
+    (y0, y1): (f64, f64),
+    legend: SeriesLabelPosition,
+) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    if let Some((x, label)) = marker {
         chart
             .draw_series(DashedLineSeries::new(
-                vec![(cur, y0), (cur, y1)],
+                vec![(x, y0), (x, y1)],
                 6,
                 4,
                 BLACK.stroke_width(1),
             ))
-            .map_err(|e| draw_err(&e))?
-            .label("scenario value")
+            .map_err(|e| err(&e))?
+            .label(label)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK));
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(legend)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()
-        .map_err(|e| draw_err(&e))?;
-    root.present().map_err(|e| draw_err(&e))?;
-    Ok(())
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))
 }
 
 /// Writes one SVG per sweep into `dir` (created if needed), named after the
@@ -277,27 +298,15 @@ pub fn write_site_sweep(
         }
     }
     let cur = sweep.current;
-    if (x0..=x1).contains(&cur) {
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(cur, y0), (cur, y1)],
-                6,
-                4,
-                BLACK.stroke_width(1),
-            ))
-            .map_err(|e| draw_err(&e))?
-            .label("site power price")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK));
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| draw_err(&e))?;
-    root.present().map_err(|e| draw_err(&e))?;
-    Ok(())
+    let marker = ((x0..=x1).contains(&cur)).then_some((cur, "site power price"));
+    finish_chart(
+        &root,
+        &mut chart,
+        marker,
+        (y0, y1),
+        SeriesLabelPosition::UpperRight,
+    )
+    .map_err(|e| draw_err(&e))
 }
 
 /// Draws revenue ÷ power cost per GPU use on a log scale, with the line at 1
