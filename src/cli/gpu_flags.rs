@@ -8,8 +8,8 @@ use hashwatt::backend::{BackendChoice, EngineOptions};
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct GpuFlags {
     /// GPU time per batch in milliseconds, 0.1 to 10000; cancellation is seen
-    /// between batches, so a cancel hands the GPU back after about 0.75 of this
-    /// on average and 1.25 at worst [default: 4].
+    /// between batches, so a cancel hands the GPU back after about one batch
+    /// on average and 1.5 at worst [default: 4].
     #[arg(long, value_name = "MS", allow_negative_numbers = true)]
     gpu_batch_ms: Option<f64>,
     /// GPU invocations per workgroup, up to the adapter's limit [default: 256].

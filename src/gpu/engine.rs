@@ -5,18 +5,24 @@
 //! earlier batches (the size carries over from one search to the next).
 //!
 //! Double buffering: batch N + 1 is submitted before batch N is read, so the
-//! GPU does not wait on the host. It is submitted when about a quarter of batch
-//! N is left (an estimate from the measured rate; the wait is a timed
-//! `device.poll`), which is ample time to queue it (tens of microseconds) and
-//! keeps the queued work small. Cancellation is checked before every
+//! GPU does not wait on the host. It is submitted when [`QUEUE_AHEAD`] (half)
+//! of batch N is left (an estimate from the measured rate; the wait is a timed
+//! `device.poll`): half a batch covers the host's wake-up and submission
+//! (tens of microseconds on a GPU, far more on a software adapter sharing the
+//! CPUs) even when one batch runs much faster than the rate estimate, while
+//! keeping the queued work to one batch. Cancellation is checked before every
 //! submission; once it fires nothing new is queued, the batches in flight
 //! finish and their hits are reported, so no hit in the searched part is
-//! missing. A cancel in the first three quarters of a batch returns when that
-//! batch ends; one in the last quarter also waits for the queued batch. So the
-//! hand-back takes on average about 0.75 of a batch time (the rest of the
-//! running batch plus, a quarter of the time, much of the queued one) and at
-//! worst about 1.25 batch times plus the readback; `hashwatt bench` measures
-//! the distribution (`cancel_latency`: p50, p99, max).
+//! missing. A cancel in the first half of a batch returns when that batch
+//! ends; one in the second half also waits for the queued batch. So the
+//! hand-back takes on average about one batch time and at worst about 1.5
+//! batch times plus the readback; `hashwatt bench` measures the distribution
+//! (`cancel_latency`: p50, p99, max).
+//!
+//! On a software adapter (lavapipe, llvmpipe) every workgroup is one task on a
+//! pool of one thread per CPU, so batch sizes are whole multiples of that many
+//! workgroups: an odd 39th workgroup would leave one of two CPUs idle at the
+//! end of every batch.
 //!
 //! Every candidate is re-checked with [`Job::verify`]. A batch whose hit buffer
 //! overflowed is searched again by a [`CpuEngine`] on every core with the best
@@ -52,12 +58,21 @@ pub const FOOTPRINT_PROBE_NONCES: u64 = 1 << 16;
 /// Workgroups in the first batch an engine runs, before any timing is known.
 const FIRST_BATCH_WORKGROUPS: u64 = 64;
 
+/// The share of the running batch's expected time left when the next batch is
+/// queued (see the module docs): smaller saves hand-back time, larger guards
+/// against the GPU running dry when a batch is faster than its estimate.
+pub const QUEUE_AHEAD: f64 = 0.5;
+
 /// The GPU nonce-search engine (backend name `gpu`).
 #[derive(Debug)]
 pub struct GpuEngine {
     ctx: Mutex<GpuContext>,
     info: wgpu::AdapterInfo,
     batch_time: Duration,
+    /// Every batch but a search's last is a multiple of this many nonces:
+    /// whole workgroups, and on a software adapter whole rounds of its thread
+    /// pool (see the module docs).
+    batch_step: u64,
     /// Current batch size in nonces, adapted from measured batch times.
     batch_nonces: AtomicU64,
     /// Last measured rate in nonces per second (`f64` bits; 0: not yet measured).
@@ -184,11 +199,14 @@ impl GpuEngine {
             options.hit_capacity,
             options.trusted_shader,
         )?;
-        let first = ctx.tuning().nonces_per_workgroup() * FIRST_BATCH_WORKGROUPS;
+        let batch_step = ctx.tuning().nonces_per_workgroup() * workgroups_per_round(&info);
+        let first = (ctx.tuning().nonces_per_workgroup() * FIRST_BATCH_WORKGROUPS)
+            .next_multiple_of(batch_step);
         Ok(GpuEngine {
             ctx: Mutex::new(ctx),
             info,
             batch_time: options.batch_time,
+            batch_step,
             batch_nonces: AtomicU64::new(first),
             rate: AtomicU64::new(0),
             lost: Arc::default(),
@@ -207,6 +225,12 @@ impl GpuEngine {
     /// [`GpuError::Poisoned`] if a search panicked while holding the context.
     pub fn tuning(&self) -> Result<Tuning, GpuError> {
         Ok(self.ctx.lock().map_err(|_| GpuError::Poisoned)?.tuning())
+    }
+
+    /// The granularity of batch sizes in nonces: whole workgroups, and on a
+    /// software adapter whole rounds of its thread pool (see the module docs).
+    pub fn batch_step(&self) -> u64 {
+        self.batch_step
     }
 
     /// The current batch size in nonces (adapted to [`GpuOptions::batch_time`]).
@@ -238,17 +262,11 @@ impl GpuEngine {
     }
 
     /// Records a measured batch (`nonces` in `elapsed`) and returns the new
-    /// batch size: the one that takes `batch_time` at the measured rate,
-    /// moving at most 4x per step and kept to whole workgroups.
-    fn adapt(&self, current: u64, nonces: u64, elapsed: Duration, per_group: u64) -> u64 {
+    /// batch size (see [`next_batch`]).
+    fn adapt(&self, current: u64, nonces: u64, elapsed: Duration) -> u64 {
         let rate = nonces as f64 / elapsed.as_secs_f64().max(1e-6);
         self.rate.store(rate.to_bits(), Ordering::Relaxed);
-        let ideal = rate * self.batch_time.as_secs_f64();
-        let next = (ideal as u64).clamp(current / 4, current.saturating_mul(4));
-        (next / per_group)
-            .max(1)
-            .saturating_mul(per_group)
-            .min(MAX_BATCH)
+        next_batch(rate, self.batch_time, current, self.batch_step)
     }
 
     /// Expected GPU time for `nonces`, once a rate has been measured.
@@ -263,7 +281,6 @@ impl GpuEngine {
         let ctx = self.ctx.lock().map_err(|_| GpuError::Poisoned)?;
         self.check_lost()?;
         let pre = job.precomp();
-        let per_group = ctx.tuning().nonces_per_workgroup();
 
         let mut search = Search {
             ctx: &ctx,
@@ -286,15 +303,15 @@ impl GpuEngine {
                     search.submit(self.batch_nonces())?;
                 }
                 // Double buffering: queue the next batch before reading this
-                // one, so the GPU never waits on the host. It is queued late,
-                // when about a quarter of the running batch is left, so that
-                // a cancellation in the first three quarters stops after the
-                // running batch alone (see the module docs).
+                // one, so the GPU never waits on the host. It is queued when
+                // QUEUE_AHEAD of the running batch is left, so that a
+                // cancellation in the first half stops after the running
+                // batch alone (see the module docs).
                 if search.in_flight.len() < SLOTS && search.next < end && !cancel.is_cancelled() {
                     let head = &search.in_flight[0];
                     let ran_from = last_done.map_or(head.submitted, |t| t.max(head.submitted));
                     if let Some(expected) = self.expected(head.n) {
-                        let queue_at = ran_from + expected.mul_f64(0.75);
+                        let queue_at = ran_from + expected.mul_f64(1.0 - QUEUE_AHEAD);
                         let now = Instant::now();
                         if queue_at > now {
                             ctx.wait(&head.pending, queue_at - now)?;
@@ -318,7 +335,7 @@ impl GpuEngine {
                 let size = self.batch_nonces();
                 if u64::from(batch.n) * 2 >= size {
                     let ran = done.saturating_duration_since(ran_from);
-                    let adapted = self.adapt(size, u64::from(batch.n), ran, per_group);
+                    let adapted = self.adapt(size, u64::from(batch.n), ran);
                     self.batch_nonces.store(adapted, Ordering::Relaxed);
                 }
 
@@ -369,6 +386,31 @@ impl GpuEngine {
                 cancelled: hashes < job.count,
             },
         })
+    }
+}
+
+/// The batch size that takes `batch_time` at `rate` nonces per second, moving
+/// at most 4x from `current`, a whole multiple of `step` (at least one) and
+/// within [`MAX_BATCH`].
+fn next_batch(rate: f64, batch_time: Duration, current: u64, step: u64) -> u64 {
+    let step = step.max(1);
+    let ideal = rate * batch_time.as_secs_f64();
+    let next = (ideal as u64).clamp(current / 4, current.saturating_mul(4));
+    (next / step)
+        .max(1)
+        .saturating_mul(step)
+        .min((MAX_BATCH / step).max(1) * step)
+        .min(MAX_BATCH)
+}
+
+/// Workgroups the adapter runs at once, as far as batch sizing needs to know:
+/// a software adapter runs one per CPU thread, a GPU so many that a batch's
+/// last partial wave is noise.
+fn workgroups_per_round(info: &wgpu::AdapterInfo) -> u64 {
+    if adapter::is_software(info) {
+        std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
+    } else {
+        1
     }
 }
 
@@ -441,5 +483,37 @@ impl Engine for GpuEngine {
         ctx.device()
             .generate_allocator_report()
             .map(|r| r.total_reserved_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn batches_take_the_batch_time_in_whole_steps() {
+        // 40 MH/s for 4 ms is 160,000 nonces; steps of 8,192 (4,096-nonce
+        // workgroups on two threads) round that down to 19 steps.
+        assert_eq!(next_batch(40e6, 4 * MS, 155_648, 8_192), 155_648);
+        assert_eq!(next_batch(40e6, 4 * MS, 155_648, 8_192) % 8_192, 0);
+        // One whole step at least, however slow the batch was.
+        assert_eq!(next_batch(1.0, 4 * MS, 8_192, 8_192), 8_192);
+        assert_eq!(next_batch(0.0, 4 * MS, 100, 0), 25);
+    }
+
+    #[test]
+    fn batches_move_at_most_fourfold() {
+        assert_eq!(next_batch(1e12, 4 * MS, 1_000, 10), 4_000);
+        assert_eq!(next_batch(1.0, 4 * MS, 1_000_000, 10), 250_000);
+    }
+
+    #[test]
+    fn batches_stay_within_the_kernel_limit() {
+        let huge = next_batch(1e15, 20 * MS, MAX_BATCH, 3 * 1024);
+        assert!(huge <= MAX_BATCH && huge % (3 * 1024) == 0, "{huge}");
+        // A step larger than the limit gives the limit (a partial workgroup).
+        assert_eq!(next_batch(1e15, 20 * MS, MAX_BATCH, MAX_BATCH * 2), MAX_BATCH);
     }
 }

@@ -28,12 +28,13 @@ pub const ENTRY_POINT: &str = "main";
 /// Default wall time one batch should take on the GPU.
 ///
 /// Cancellation is checked between batches, so this bounds how fast the GPU is
-/// handed back (see [`GpuEngine`]): a cancel waits on average about 0.75 of a
-/// batch and at worst about 1.25 batches plus the readback, so 4 ms keeps the
+/// handed back (see [`GpuEngine`]): a cancel waits on average about one batch
+/// and at worst about 1.5 batches plus the readback, so 4 ms keeps the
 /// hand-back under 10 ms, the goal for a GPU shared with AI work. The
-/// per-submission overhead (tens of microseconds) stays around 1 %; on lavapipe
-/// the rate at 4 ms was not lower than at 20 ms (BENCHMARKS.md, "Cancel
-/// latency"). `--gpu-batch-ms` changes it.
+/// per-submission overhead (tens of microseconds on a GPU) stays around 1 %;
+/// on lavapipe, where that work shares the CPUs running the shader, the rate
+/// at 4 ms is a few percent below 20 ms (BENCHMARKS.md, "Cancel latency").
+/// `--gpu-batch-ms` changes it.
 pub const DEFAULT_BATCH_TIME: Duration = Duration::from_millis(4);
 
 /// Default capacity of the hit buffer, in candidate nonces.
