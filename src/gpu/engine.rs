@@ -514,6 +514,9 @@ mod tests {
         let huge = next_batch(1e15, 20 * MS, MAX_BATCH, 3 * 1024);
         assert!(huge <= MAX_BATCH && huge % (3 * 1024) == 0, "{huge}");
         // A step larger than the limit gives the limit (a partial workgroup).
-        assert_eq!(next_batch(1e15, 20 * MS, MAX_BATCH, MAX_BATCH * 2), MAX_BATCH);
+        assert_eq!(
+            next_batch(1e15, 20 * MS, MAX_BATCH, MAX_BATCH * 2),
+            MAX_BATCH
+        );
     }
 }
