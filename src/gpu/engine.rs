@@ -512,7 +512,7 @@ mod tests {
     #[test]
     fn batches_stay_within_the_kernel_limit() {
         let huge = next_batch(1e15, 20 * MS, MAX_BATCH, 3 * 1024);
-        assert!(huge <= MAX_BATCH && huge % (3 * 1024) == 0, "{huge}");
+        assert!(huge <= MAX_BATCH && huge.is_multiple_of(3 * 1024), "{huge}");
         // A step larger than the limit gives the limit (a partial workgroup).
         assert_eq!(
             next_batch(1e15, 20 * MS, MAX_BATCH, MAX_BATCH * 2),
