@@ -170,6 +170,22 @@ pub fn unused_threads_note(options: &EngineOptions, engine: &dyn Engine) -> Opti
     })
 }
 
+/// The device `engine` runs on, for its power meter: a GPU engine on the GPU
+/// named by [`Engine::device`] (with its PCI bus id), every other on the CPU.
+pub fn energy_device(engine: &dyn Engine, logical_cpus: usize) -> crate::energy::Device {
+    if engine.kind() == EngineKind::Gpu {
+        crate::energy::Device::Gpu {
+            adapter: engine.device(),
+            pci_bus_id: engine.pci_bus_id(),
+        }
+    } else {
+        crate::energy::Device::Cpu {
+            model: engine.device(),
+            logical_cpus,
+        }
+    }
+}
+
 /// Checks the GPU backend's environment (`WGPU_BACKEND`, see
 /// `gpu::adapter::check_env`); nothing to check in a build without it.
 ///

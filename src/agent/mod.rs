@@ -1100,7 +1100,7 @@ fn open_rig(shared: &Shared, i: usize) -> Result<(Rig, String, Option<String>), 
         .engine;
     let bus = engine.pci_bus_id();
     let logical = thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let device = energy::Device::of(engine.as_ref(), logical);
+    let device = backend::energy_device(engine.as_ref(), logical);
     let options = MeterOptions {
         cpu_watts: cfg.mining_watts,
         gpu_watts: cfg.mining_watts,

@@ -122,7 +122,7 @@ impl Plan {
                     opened.engine.as_ref(),
                 ));
             }
-            let device = Device::of(opened.engine.as_ref(), machine.logical_cpus);
+            let device = backend::energy_device(opened.engine.as_ref(), machine.logical_cpus);
             let slot = match devices.iter().position(|(d, _)| *d == device) {
                 Some(i) => i,
                 None => {

@@ -251,22 +251,6 @@ pub enum Device {
 }
 
 impl Device {
-    /// The device an engine runs on: a GPU engine ([`crate::search::EngineKind::Gpu`])
-    /// on the GPU named by [`crate::search::Engine::device`], every other on the CPU.
-    pub fn of(engine: &dyn crate::search::Engine, logical_cpus: usize) -> Device {
-        if engine.kind() == crate::search::EngineKind::Gpu {
-            Device::Gpu {
-                adapter: engine.device(),
-                pci_bus_id: engine.pci_bus_id(),
-            }
-        } else {
-            Device::Cpu {
-                model: engine.device(),
-                logical_cpus,
-            }
-        }
-    }
-
     /// The share of the device an engine with `threads` workers keeps busy:
     /// threads / logical CPUs for the CPU, 1 for a GPU.
     pub fn utilization(&self, threads: usize) -> f64 {
