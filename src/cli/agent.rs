@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use super::pool;
 use anyhow::Context;
 use hashwatt::agent::decide::{Policy, PowerPrice, PowerSchedule};
 use hashwatt::agent::work::{AgentWork, FixedHeader};
@@ -13,40 +14,25 @@ use hashwatt::agent::{Agent, AgentConfig, DeviceSpec, EventSink, LiveConfig};
 use hashwatt::economics::presets::power;
 use hashwatt::economics::units::UsdPerKwh;
 use hashwatt::energy::PowerOverride;
-use hashwatt::mine::{MinerConfig, PoolConfig, WorkSource};
+
 use hashwatt::pow::Target;
-use hashwatt::stratum::client::PoolUrl;
+
 use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 use signal_hook::iterator::Signals;
 
 #[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("work").args(["pools", "header"]).required(true)))]
 pub struct Args {
     /// A device to mine on: cpu, gpu (the best adapter) or gpu:N (adapter N
     /// from `hashwatt devices`); repeat for several.
     #[arg(long = "device", value_name = "cpu|gpu[:N]", required = true)]
     devices: Vec<DeviceSpec>,
-    /// Stratum pool URL (stratum+tcp:// or stratum+ssl://); repeat for
-    /// failover pools, in priority order.
-    #[arg(
-        long = "pool",
-        value_name = "URL",
-        required_unless_present = "header",
-        conflicts_with = "header"
-    )]
-    pools: Vec<String>,
-    /// Worker name (with --pool).
-    #[arg(long, required_unless_present = "header", conflicts_with = "header")]
-    user: Option<String>,
-    /// Worker password (with --pool). Never logged, shown or booked.
-    #[arg(long, conflicts_with_all = ["password_file", "header"])]
-    password: Option<String>,
-    /// File holding the worker password (first line).
-    #[arg(long, value_name = "FILE", conflicts_with = "header")]
-    password_file: Option<PathBuf>,
+    #[command(flatten)]
+    pool: super::pool::PoolArgs,
     /// No pool: hash this fixed 80-byte header (160 hex digits) and count
     /// the hits at --share-difficulty without submitting them. For
     /// measuring the hand-back latency and trying the agent.
-    #[arg(long, value_name = "HEX")]
+    #[arg(long, value_name = "HEX", conflicts_with = "PoolArgs")]
     header: Option<String>,
     /// Share difficulty of the hits counted with --header.
     #[arg(long, value_name = "D", requires = "header")]
@@ -130,13 +116,6 @@ pub struct Args {
     duration: Option<f64>,
 }
 
-fn seconds(name: &str, s: f64) -> anyhow::Result<Duration> {
-    Duration::try_from_secs_f64(s)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .with_context(|| format!("{name} must be a number of seconds above 0, got {s}"))
-}
-
 fn non_negative(name: &str, v: Option<f64>) -> anyhow::Result<()> {
     if let Some(v) = v
         && !(v.is_finite() && v >= 0.0)
@@ -144,16 +123,6 @@ fn non_negative(name: &str, v: Option<f64>) -> anyhow::Result<()> {
         anyhow::bail!("{name} must be a number ≥ 0, got {v}");
     }
     Ok(())
-}
-
-fn read_secret(path: &PathBuf, what: &str) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {what} {}", path.display()))?;
-    let secret = text.lines().next().unwrap_or("").trim().to_string();
-    if secret.is_empty() {
-        anyhow::bail!("{what} {} is empty", path.display());
-    }
-    Ok(secret)
 }
 
 fn work(args: &Args) -> anyhow::Result<AgentWork> {
@@ -168,21 +137,9 @@ fn work(args: &Args) -> anyhow::Result<AgentWork> {
             args.devices.len(),
         )));
     }
-    for url in &args.pools {
-        PoolUrl::parse(url)?;
-    }
-    let user = args.user.clone().unwrap_or_default();
-    let password = match (&args.password, &args.password_file) {
-        (Some(p), _) => p.clone(),
-        (None, Some(f)) => read_secret(f, "--password-file")?,
-        (None, None) => "x".to_string(),
-    };
-    let pools = args
-        .pools
-        .iter()
-        .map(|url| PoolConfig::new(url, &user, &password))
-        .collect();
-    Ok(AgentWork::Pools(MinerConfig::new(WorkSource::Pools(pools))))
+    Ok(AgentWork::Pools(
+        args.pool.miner_config(args.pool.pools()?)?,
+    ))
 }
 
 /// `--live`: the sources and the cache.
@@ -230,7 +187,7 @@ fn config(args: &Args) -> anyhow::Result<AgentConfig> {
     let token = args
         .token_file
         .as_ref()
-        .map(|f| read_secret(f, "--token-file"))
+        .map(|f| pool::read_secret(f, "--token-file"))
         .transpose()?;
     let min_dwell = Duration::try_from_secs_f64(args.min_dwell)
         .ok()
@@ -250,11 +207,11 @@ fn config(args: &Args) -> anyhow::Result<AgentConfig> {
             min_dwell,
         },
         mining_watts: args.mining_watts,
-        decide_every: seconds("--decide-every", args.decide_every)?,
-        checkpoint_every: seconds("--checkpoint-every", args.checkpoint_every)?,
+        decide_every: pool::seconds("--decide-every", args.decide_every)?,
+        checkpoint_every: pool::seconds("--checkpoint-every", args.checkpoint_every)?,
         slice: Duration::from_millis(500),
         busy_when: args.busy_when.clone(),
-        busy_every: seconds("--busy-every", args.busy_every)?,
+        busy_every: pool::seconds("--busy-every", args.busy_every)?,
         keep_gpu_memory: args.keep_gpu_memory,
         watch_nvml: !args.no_nvml,
         live: live(args)?,
@@ -313,7 +270,7 @@ fn human(v: &serde_json::Value) -> Option<String> {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let duration = args
         .duration
-        .map(|d| seconds("--duration", d))
+        .map(|d| pool::seconds("--duration", d))
         .transpose()?;
     let config = config(args)?;
     let work = work(args)?;

@@ -6,32 +6,24 @@ use std::sync::Arc;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use hashwatt::backend::{self, BackendChoice, EngineOptions};
 use hashwatt::gbt::rpc::NodeAuth;
 use hashwatt::mine::node::NodeConfig;
-use hashwatt::mine::{
-    MineEvent, MineStats, Miner, MinerConfig, PoolConfig, ShareStatus, WorkSource,
-};
+use hashwatt::mine::{MineEvent, MineStats, Miner, ShareStatus, WorkSource};
 use hashwatt::search::{CancelToken, Engine};
-use hashwatt::stratum::client::PoolUrl;
 
 #[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("work").args(["pools", "node"]).required(true)))]
 pub struct Args {
-    /// Pool URL, stratum+tcp://HOST:PORT or stratum+ssl://HOST:PORT; repeat for
-    /// failover pools, in priority order.
-    #[arg(
-        long = "pool",
-        value_name = "URL",
-        required_unless_present = "node",
-        conflicts_with = "node"
-    )]
-    pools: Vec<String>,
-    /// Worker name (for every pool).
-    #[arg(long, required_unless_present = "node", conflicts_with = "node")]
-    user: Option<String>,
+    #[command(flatten)]
+    pool: super::pool::PoolArgs,
     /// Solo mine on a Bitcoin Core node: its RPC URL, http://HOST:PORT.
-    #[arg(long, value_name = "URL", requires = "payout_address")]
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "payout_address",
+        conflicts_with = "PoolArgs"
+    )]
     node: Option<String>,
     /// Where a solo-mined block's reward goes (bech32 or Base58 address).
     #[arg(long, value_name = "ADDR", requires = "node")]
@@ -45,9 +37,6 @@ pub struct Args {
     /// Node RPC cookie file (DATADIR/.cookie) instead of user/password.
     #[arg(long, value_name = "FILE", requires = "node")]
     rpc_cookie: Option<PathBuf>,
-    /// Worker password.
-    #[arg(long, default_value = "x", conflicts_with = "node")]
-    password: String,
     /// Backend: auto, cpu, gpu or a kernel name; repeat to mine on several
     /// engines at once (each gets its own nonce space).
     #[arg(long = "backend", default_value = "auto")]
@@ -64,25 +53,6 @@ pub struct Args {
     /// Print one JSON object per event and a final summary, one per line.
     #[arg(long)]
     json: bool,
-    /// Extra trusted CA certificate (PEM) for stratum+ssl pools.
-    #[arg(long, value_name = "FILE")]
-    ca_cert: Option<PathBuf>,
-    /// Do not ask the pool for BIP 310 version rolling.
-    #[arg(long)]
-    no_version_rolling: bool,
-    /// Drop a pool that sends nothing for this many seconds.
-    #[arg(long, value_name = "S", default_value_t = 180.0)]
-    idle_timeout: f64,
-    /// Longest wait between reconnect rounds, in seconds.
-    #[arg(long, value_name = "S", default_value_t = 60.0)]
-    max_backoff: f64,
-}
-
-fn seconds(name: &str, s: f64) -> anyhow::Result<Duration> {
-    Duration::try_from_secs_f64(s)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .with_context(|| format!("{name} must be a number of seconds above 0, got {s}"))
 }
 
 fn open_engines(args: &Args) -> anyhow::Result<Vec<Arc<dyn Engine>>> {
@@ -110,12 +80,9 @@ fn open_engines(args: &Args) -> anyhow::Result<Vec<Arc<dyn Engine>>> {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    for url in &args.pools {
-        PoolUrl::parse(url)?;
-    }
     let duration = args
         .duration
-        .map(|d| seconds("--duration", d))
+        .map(|d| super::pool::seconds("--duration", d))
         .transpose()?;
     let source = if let Some(url) = &args.node {
         let address = args.payout_address.as_deref().unwrap_or_default();
@@ -130,25 +97,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         };
         WorkSource::Node(NodeConfig::new(url, auth, address))
     } else {
-        let user = args.user.as_deref().unwrap_or_default();
-        WorkSource::Pools(
-            args.pools
-                .iter()
-                .map(|url| PoolConfig::new(url, user, &args.password))
-                .collect(),
-        )
+        args.pool.pools()?
     };
-    let mut config = MinerConfig::new(source);
-    config.tls.ca_file = args.ca_cert.clone();
-    if let Some(path) = &args.ca_cert {
-        config
-            .tls
-            .client_config()
-            .with_context(|| format!("--ca-cert {}", path.display()))?;
-    }
-    config.version_rolling = !args.no_version_rolling;
-    config.timeouts.idle = seconds("--idle-timeout", args.idle_timeout)?;
-    config.backoff.max = seconds("--max-backoff", args.max_backoff)?;
+    let config = args.pool.miner_config(source)?;
     let engines = open_engines(args)?;
 
     let stop = CancelToken::new();

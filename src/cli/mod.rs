@@ -10,6 +10,7 @@ mod gpu_flags;
 mod hash;
 mod live;
 mod mine;
+mod pool;
 mod search;
 mod share;
 mod signals;
