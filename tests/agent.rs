@@ -571,9 +571,23 @@ fn bad_input_gets_a_one_line_error() {
         assert!(err.contains(needle), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
-    // A pool password with --header would be dropped: clap refuses it.
-    let out = hashwatt_output(&["--device", "cpu", "--header", HEADER, "--password", "p"]);
-    assert!(!out.status.success());
+    // Any pool flag with --header would be dropped: clap refuses each.
+    for flag in [
+        &["--password", "p"][..],
+        &["--user", "u"],
+        &["--ca-cert", "ca.pem"],
+        &["--no-version-rolling"],
+        &["--idle-timeout", "5"],
+        &["--max-backoff", "5"],
+    ] {
+        let mut args = vec!["--device", "cpu", "--header", HEADER];
+        args.extend_from_slice(flag);
+        let out = hashwatt_output(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("cannot be used with"), "{args:?}: {err}");
+        assert!(err.contains(flag[0]), "{args:?}: {err}");
+    }
 }
 
 /// CPU seconds (user + system) the process has used, from /proc.
