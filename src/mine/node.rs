@@ -196,13 +196,18 @@ pub(crate) fn run(
     let mut chain_checked = false;
     // Long polls may block for minutes: their own client, no timeout below an hour.
     let lp_client = NodeClient::new(&node.url, node.auth.clone(), Duration::from_secs(3600)).ok();
-    let mut generation = 0u64;
-    let mut clean_generation = 0u64;
-    let mut current: Option<(TemplateJob, Arc<Work>)> = None;
-    let mut rounds = 0u32;
+    let mut link = Link {
+        shared,
+        config,
+        node,
+        payout,
+        current: None,
+        generation: 0,
+        connected: false,
+        rounds: 0,
+    };
     let (tx, rx) = std::sync::mpsc::channel::<Result<BlockTemplate, RpcError>>();
     let mut poller_started = false;
-    let mut connected = false;
     let mut need_template = true;
     let mut solved: Option<u64> = None;
     while !shared.pool_stopping() {
@@ -215,67 +220,39 @@ pub(crate) fn run(
                     if let Some(node_net) = node_net
                         && !net.fits(node_net, base58)
                     {
-                        shared.emit(MineEvent::Disconnected {
-                            pool: 0,
-                            url: node.url.clone(),
-                            reason: format!(
-                                "payout address {} is a {net:?} address but the node is on {}",
-                                node.payout_address,
-                                chain.unwrap_or_default()
-                            ),
-                        });
-                        if !super::pool::sleep(shared, config.backoff.delay(rounds)) {
+                        link.lost(format!(
+                            "payout address {} is a {net:?} address but the node is on {}",
+                            node.payout_address,
+                            chain.unwrap_or_default()
+                        ));
+                        if !link.back_off() {
                             break;
                         }
-                        rounds = rounds.saturating_add(1);
                         continue;
                     }
                     chain_checked = true;
                 }
                 Err(e) => {
-                    shared.emit(MineEvent::Disconnected {
-                        pool: 0,
-                        url: node.url.clone(),
-                        reason: format!("getblockchaininfo: {e}"),
-                    });
-                    if !super::pool::sleep(shared, config.backoff.delay(rounds)) {
+                    link.lost(format!("getblockchaininfo: {e}"));
+                    if !link.back_off() {
                         break;
                     }
-                    rounds = rounds.saturating_add(1);
                     continue;
                 }
             }
         }
         if need_template {
-            let got = client.get_block_template(None);
-            if let Err(e) = take(
-                shared,
-                config,
-                node,
-                payout,
-                got,
-                &mut current,
-                &mut generation,
-                &mut clean_generation,
-                &mut connected,
-            ) {
-                shared.emit(MineEvent::Disconnected {
-                    pool: 0,
-                    url: node.url.clone(),
-                    reason: e,
-                });
-                connected = false;
-                shared.publish(None);
-                if !super::pool::sleep(shared, config.backoff.delay(rounds)) {
+            if let Err(e) = link.take(client.get_block_template(None)) {
+                link.lost(e);
+                if !link.back_off() {
                     break;
                 }
-                rounds = rounds.saturating_add(1);
                 continue;
             }
-            rounds = 0;
+            link.rounds = 0;
             need_template = false;
             if !poller_started
-                && let (Some(lp), Some((job, _))) = (lp_client.clone(), current.as_ref())
+                && let (Some(lp), Some((job, _))) = (lp_client.clone(), link.current.as_ref())
             {
                 poller_started = true;
                 let first = job.template.longpollid.clone();
@@ -290,31 +267,15 @@ pub(crate) fn run(
         }
         match rx.recv_timeout(Duration::from_millis(20)) {
             Ok(got) => {
-                if let Err(e) = take(
-                    shared,
-                    config,
-                    node,
-                    payout,
-                    got,
-                    &mut current,
-                    &mut generation,
-                    &mut clean_generation,
-                    &mut connected,
-                ) {
-                    shared.emit(MineEvent::Disconnected {
-                        pool: 0,
-                        url: node.url.clone(),
-                        reason: e,
-                    });
-                    connected = false;
-                    shared.publish(None);
+                if let Err(e) = link.take(got) {
+                    link.lost(e);
                     need_template = true;
                 }
             }
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
         }
         while let Ok(share) = shares.try_recv() {
-            let Some((job, work)) = current.as_ref() else {
+            let Some((job, work)) = link.current.as_ref() else {
                 continue;
             };
             // A block is only valid with its own template's transactions: a
@@ -371,57 +332,85 @@ pub(crate) fn run(
     }
 }
 
-/// Checks a template and publishes its work.
-#[allow(clippy::too_many_arguments)]
-fn take(
-    shared: &Shared,
-    config: &MinerConfig,
-    node: &NodeConfig,
-    payout: &[u8],
-    got: Result<BlockTemplate, RpcError>,
-    current: &mut Option<(TemplateJob, Arc<Work>)>,
-    generation: &mut u64,
-    clean_generation: &mut u64,
-    connected: &mut bool,
-) -> Result<(), String> {
-    let template = got.map_err(|e| format!("getblocktemplate: {e}"))?;
-    let job = template.check().map_err(|e| format!("bad template: {e}"))?;
-    if let Some((old, _)) = current.as_ref()
-        && old.template == job.template
-    {
-        return Ok(());
-    }
-    *generation += 1;
-    *clean_generation = *generation;
-    let work = Arc::new(work_for(
-        &job,
-        payout,
-        config,
-        shared.engine_count(),
-        *generation,
-        *clean_generation,
-    ));
-    if !*connected {
-        *connected = true;
-        shared.counters().connections += 1;
-        shared.counters().pool = Some(node.url.clone());
-        shared.emit(MineEvent::Connected {
+/// The node thread's view of its node: the current template and whether the
+/// node is reachable.
+struct Link<'a> {
+    shared: &'a Shared,
+    config: &'a MinerConfig,
+    node: &'a NodeConfig,
+    payout: &'a [u8],
+    current: Option<(TemplateJob, Arc<Work>)>,
+    /// Counts the templates published (each one is a clean job).
+    generation: u64,
+    connected: bool,
+    /// Failed rounds in a row, for the backoff.
+    rounds: u32,
+}
+
+impl Link<'_> {
+    /// Checks a template and, when it is new, publishes its work.
+    fn take(&mut self, got: Result<BlockTemplate, RpcError>) -> Result<(), String> {
+        let (shared, node) = (self.shared, self.node);
+        let template = got.map_err(|e| format!("getblocktemplate: {e}"))?;
+        let job = template.check().map_err(|e| format!("bad template: {e}"))?;
+        if let Some((old, _)) = self.current.as_ref()
+            && old.template == job.template
+        {
+            return Ok(());
+        }
+        self.generation += 1;
+        let work = Arc::new(work_for(
+            &job,
+            self.payout,
+            self.config,
+            shared.engine_count(),
+            self.generation,
+            self.generation,
+        ));
+        if !self.connected {
+            self.connected = true;
+            shared.counters().connections += 1;
+            shared.counters().pool = Some(node.url.clone());
+            shared.emit(MineEvent::Connected {
+                pool: 0,
+                url: node.url.clone(),
+                extranonce1: String::new(),
+                extranonce2_size: EXTRANONCE_SIZE,
+                version_mask: (work.mask != 0).then(|| format!("{:08x}", work.mask)),
+            });
+        }
+        shared.counters().pool_difficulty = Some(work.difficulty);
+        shared.publish(Some(Arc::clone(&work)));
+        shared.emit(MineEvent::Job {
             pool: 0,
-            url: node.url.clone(),
-            extranonce1: String::new(),
-            extranonce2_size: EXTRANONCE_SIZE,
-            version_mask: (work.mask != 0).then(|| format!("{:08x}", work.mask)),
+            job_id: work.job.job_id.clone(),
+            clean: true,
+            difficulty: work.difficulty,
+            network_difficulty: work.difficulty,
         });
+        self.current = Some((job, work));
+        Ok(())
     }
-    shared.counters().pool_difficulty = Some(work.difficulty);
-    shared.publish(Some(Arc::clone(&work)));
-    shared.emit(MineEvent::Job {
-        pool: 0,
-        job_id: work.job.job_id.clone(),
-        clean: true,
-        difficulty: work.difficulty,
-        network_difficulty: work.difficulty,
-    });
-    *current = Some((job, work));
-    Ok(())
+
+    /// The node failed (`reason`): say so, and withdraw the work once it had
+    /// been reachable.
+    fn lost(&mut self, reason: String) {
+        self.shared.emit(MineEvent::Disconnected {
+            pool: 0,
+            url: self.node.url.clone(),
+            reason,
+        });
+        if self.connected {
+            self.connected = false;
+            self.shared.publish(None);
+        }
+    }
+
+    /// Waits out the backoff of the current failed round; `false` when the
+    /// miner is stopping.
+    fn back_off(&mut self) -> bool {
+        let go_on = super::pool::sleep(self.shared, self.config.backoff.delay(self.rounds));
+        self.rounds = self.rounds.saturating_add(1);
+        go_on
+    }
 }
