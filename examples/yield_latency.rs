@@ -53,6 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         busy_every: Duration::from_secs(1),
         keep_gpu_memory: true,
         watch_nvml: false,
+        nvml_min_sm_pct: None,
         live: None,
     };
     let work = AgentWork::Fixed(FixedHeader::new(header, Target::from_difficulty(1.0)?, 1));

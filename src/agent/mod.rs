@@ -231,6 +231,11 @@ pub struct AgentConfig {
     pub keep_gpu_memory: bool,
     /// Watch NVML for other compute processes on each NVIDIA GPU.
     pub watch_nvml: bool,
+    /// With NVML: pause only while another process keeps at least this
+    /// percentage of the SMs busy (`None`: while any other compute process
+    /// runs there). Sampled every 250 ms, so the hand-back then starts up to
+    /// a few hundred milliseconds after the other work does.
+    pub nvml_min_sm_pct: Option<u32>,
     /// Live network inputs (`--live`): refreshed at start and every
     /// `decide_every`, off the control path.
     pub live: Option<LiveConfig>,

@@ -105,6 +105,13 @@ pub struct Args {
     /// Do not watch NVML for other compute processes on the GPUs.
     #[arg(long)]
     no_nvml: bool,
+    /// Pause a GPU only while another process keeps at least PCT % of its SMs
+    /// busy (NVML process utilization, sampled every 250 ms), so an idle
+    /// inference server's GPU is lent [default: pause while any other compute
+    /// process runs there].
+    #[arg(long, value_name = "PCT", conflicts_with = "no_nvml",
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    nvml_busy_sm_pct: Option<u32>,
     /// CPU worker threads [default: one per core].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     threads: Option<u32>,
@@ -214,6 +221,7 @@ fn config(args: &Args) -> anyhow::Result<AgentConfig> {
         busy_every: pool::seconds("--busy-every", args.busy_every)?,
         keep_gpu_memory: args.keep_gpu_memory,
         watch_nvml: !args.no_nvml,
+        nvml_min_sm_pct: args.nvml_busy_sm_pct,
         live: live(args)?,
     })
 }
