@@ -813,3 +813,91 @@ fn live_inputs_from_the_rest_api_reach_the_decision_books_and_metrics() {
     );
     drop(srv);
 }
+
+#[test]
+fn in_pool_mode_a_paused_gpu_lets_go_of_its_engine_while_the_cpu_mines_on() {
+    let require = std::env::var("HASHWATT_REQUIRE_GPU").is_ok_and(|v| v == "1");
+    if hashwatt::gpu::adapter::adapters().is_empty() {
+        assert!(!require, "HASHWATT_REQUIRE_GPU=1 but no GPU adapter");
+        eprintln!("skipped: no GPU adapter");
+        return;
+    }
+    let mut pool = pool::TestPool::start(pool::PoolOptions {
+        difficulty: 0.0002,
+        ..pool::PoolOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("test pool: {e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let books_path = dir.path().join("books.jsonl");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let url = pool.url();
+    let mut child = spawn_agent(
+        &[
+            "--device",
+            "gpu",
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+            "--pool",
+            &url,
+            "--user",
+            "worker1",
+            "--listen",
+            &listen,
+            "--books",
+            books_path.to_str().unwrap_or_default(),
+            "--electricity",
+            "0",
+            "--mining-watts",
+            "100",
+            "--no-nvml",
+        ],
+        &dir.path().join("agent"),
+    );
+    wait_ready(&mut child, port);
+    let device = |name: &str, field: &str| -> Value {
+        status(port, None)["devices"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["device"] == name))
+            .map_or(Value::Null, |d| d[field].clone())
+    };
+    let hashes_of = |name: &str| device(name, "hashes").as_u64().unwrap_or(0);
+    assert!(wait_until(Duration::from_secs(60), || hashes_of("gpu") > 0
+        && hashes_of("cpu") > 0));
+
+    // Pause the GPU alone: its engine is released, the CPU mines on.
+    let (code, body) = http("POST", port, "/pause?device=gpu", None).unwrap_or_default();
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(device("gpu", "state"), "paused");
+    let released = |r: &Value| r["event"] == "engine_released" && r["device"] == "gpu";
+    assert!(wait_until(Duration::from_secs(10), || books(&books_path)
+        .iter()
+        .any(released)));
+    let (g, c) = (hashes_of("gpu"), hashes_of("cpu"));
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(hashes_of("gpu"), g, "the paused GPU hashed");
+    assert!(hashes_of("cpu") > c, "the CPU stopped with the GPU");
+    assert!(
+        !books(&books_path)
+            .iter()
+            .any(|r| r["event"] == "engines_released"),
+        "the miner was released while the CPU mines"
+    );
+
+    // Resume: the GPU's engine is opened again and hashes.
+    let (code, _) = http("POST", port, "/resume?device=gpu", None).unwrap_or_default();
+    assert_eq!(code, 200);
+    assert!(wait_until(Duration::from_secs(30), || hashes_of("gpu") > g));
+    assert!(
+        books(&books_path)
+            .iter()
+            .any(|r| r["event"] == "engine_reopened" && r["device"] == "gpu")
+    );
+
+    signal(&child, "TERM");
+    let st = wait_exit(&mut child, Duration::from_secs(15));
+    assert!(st.success(), "{st}");
+    pool.stop();
+}

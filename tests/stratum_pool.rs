@@ -20,8 +20,8 @@ use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use hashwatt::mine::{
-    Backoff, EngineState, MineEvent, Miner, MinerConfig, PoolConfig, ShareStatus, Timeouts,
-    WorkSource,
+    Backoff, EngineState, MineError, MineEvent, Miner, MinerConfig, PoolConfig, ShareStatus,
+    Timeouts, WorkSource,
 };
 use hashwatt::search::{CpuEngine, Engine};
 use hashwatt::sha256::CpuKernel;
@@ -180,6 +180,40 @@ fn cpu_miner_gets_rolled_shares_accepted_and_stops_cleanly() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(run.miner().pause(7).is_err());
+
+    // Release engine 1: the miner lets go of it (the engine, and a GPU's
+    // memory, is freed), it cannot be resumed as it was, and a new engine
+    // takes its place and its nonce space.
+    let engine: Arc<dyn Engine> = cpu_engine();
+    let watch = Arc::downgrade(&engine);
+    run.miner().resume_with(1, engine).unwrap();
+    let frozen = run.miner().stats().engines[1].hashes;
+    let until = Instant::now() + WAIT;
+    while run.miner().stats().engines[1].hashes == frozen {
+        assert!(Instant::now() < until, "the new engine 1 did not hash");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    run.miner().release(1).unwrap();
+    assert!(
+        watch.upgrade().is_none(),
+        "the released engine is still held"
+    );
+    assert!(!run.miner().has_engine(1).unwrap());
+    assert_eq!(run.miner().stats().engines[1].state, EngineState::Paused);
+    assert!(matches!(
+        run.miner().resume(1),
+        Err(MineError::Released { index: 1 })
+    ));
+    let frozen = run.miner().stats().engines[1].hashes;
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(run.miner().stats().engines[1].hashes, frozen);
+    run.miner().resume_with(1, cpu_engine()).unwrap();
+    assert!(run.miner().has_engine(1).unwrap());
+    let until = Instant::now() + WAIT;
+    while run.miner().stats().engines[1].hashes == frozen {
+        assert!(Instant::now() < until, "engine 1 did not resume");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     let t0 = Instant::now();
     let summary = run.stop();

@@ -1478,9 +1478,11 @@ fn events_loop(shared: &Shared, rx: &std::sync::mpsc::Receiver<MineEvent>) {
     }
 }
 
-/// The pool miner of the moment. Started with every engine, released
-/// (engines and their GPU memory dropped) when every device is off, unless
-/// `--keep-gpu-memory`; started again when a device should mine.
+/// The pool miner of the moment. Started with every engine; unless
+/// `--keep-gpu-memory`, a device that pauses lets go of its engine (and its
+/// GPU memory) and opens it again when it resumes, and the whole miner (with
+/// its pool connection) is released when every device is off and started
+/// again when a device should mine.
 #[derive(Default)]
 struct PoolInner {
     miner: Option<Arc<Miner>>,
@@ -1517,7 +1519,11 @@ fn ensure_miner(shared: &Arc<Shared>) -> Result<(Arc<Miner>, u64), AgentError> {
     let mut paused = vec![false; shared.slots.len()];
     for (j, slot) in shared.slots.iter().enumerate() {
         if lock(&slot.ctl).desired() != Some(State::Mining) {
-            let _ = miner.pause(j);
+            if shared.config.keep_gpu_memory {
+                let _ = miner.pause(j);
+            } else if miner.release(j).is_ok() {
+                shared.record("engine_released", json!({"device": slot.name}));
+            }
             paused[j] = true;
         }
     }
@@ -1657,6 +1663,19 @@ fn pool_device_loop(shared: &Arc<Shared>, i: usize, mut m: Meter) {
             }
             let Some(miner) = current else { continue };
             if !running {
+                if !miner.has_engine(i).unwrap_or(true) {
+                    // Released on the last pause: open the device again.
+                    let reopened = open_rig(shared, i).and_then(|(rig, _, _)| {
+                        miner
+                            .resume_with(i, Arc::from(rig.engine))
+                            .map_err(|e| AgentError::Work(e.to_string()))
+                    });
+                    if let Err(e) = reopened {
+                        shared.device_failed(slot, &e);
+                        continue;
+                    }
+                    shared.record("engine_reopened", json!({"device": slot.name}));
+                }
                 let _ = miner.resume(i);
                 running = true;
                 last_hashes = miner.stats().engines.get(i).map_or(0, |e| e.hashes);
@@ -1681,6 +1700,10 @@ fn pool_device_loop(shared: &Arc<Shared>, i: usize, mut m: Meter) {
                 let _ = miner.pause(i);
                 let returned = Instant::now();
                 account(miner, &mut m, &mut window, &mut last_hashes, false);
+                if !shared.config.keep_gpu_memory && miner.release(i).is_ok() {
+                    // Dropped with its GPU memory; opened again on resume.
+                    shared.record("engine_released", json!({"device": slot.name}));
+                }
                 let mut c = lock(&slot.ctl);
                 if let Some((at, _)) = c.pause_at.take() {
                     let latency = returned.saturating_duration_since(at);

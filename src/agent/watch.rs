@@ -80,12 +80,7 @@ pub(super) fn probe_loop(shared: &Shared, cmd: &str) {
 /// `samples` (pid, SM %) since the last look. A threshold lends the GPU while
 /// a server that holds it (an inference server between requests) is idle.
 #[cfg(any(feature = "nvml", test))]
-fn foreign_busy(
-    procs: &[u32],
-    samples: &[(u32, u32)],
-    me: u32,
-    min_sm_pct: Option<u32>,
-) -> bool {
+fn foreign_busy(procs: &[u32], samples: &[(u32, u32)], me: u32, min_sm_pct: Option<u32>) -> bool {
     let foreign = |pid: &u32| *pid != me && procs.contains(pid);
     match min_sm_pct {
         None => procs.iter().any(|p| *p != me),

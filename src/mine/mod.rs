@@ -105,6 +105,13 @@ pub enum MineError {
     /// A thread could not be started.
     #[error("could not start a thread: {0}")]
     Thread(String),
+    /// Resuming an engine that was released: it needs
+    /// [`Miner::resume_with`] a new engine.
+    #[error("engine {index} was released: resume it with a new engine")]
+    Released {
+        /// The index asked for.
+        index: usize,
+    },
 }
 
 /// One pool: URL, worker name and password.
@@ -509,7 +516,10 @@ struct Ctl {
 }
 
 struct Slot {
-    engine: Arc<dyn Engine>,
+    /// `None` once released ([`Miner::release`]); the engine thread then
+    /// stays paused until [`Miner::resume_with`].
+    engine: Mutex<Option<Arc<dyn Engine>>>,
+    name: Mutex<String>,
     ctl: Mutex<Ctl>,
     cv: Condvar,
     cancel: Mutex<CancelToken>,
@@ -637,7 +647,8 @@ impl Miner {
         let slots = engines
             .into_iter()
             .map(|engine| Slot {
-                engine,
+                name: Mutex::new(engine.name()),
+                engine: Mutex::new(Some(engine)),
                 ctl: Mutex::new(Ctl {
                     pause: false,
                     state: EngineState::Waiting,
@@ -748,12 +759,50 @@ impl Miner {
     /// Lets engine `i` hash again.
     ///
     /// # Errors
-    /// [`MineError::NoSuchEngine`].
+    /// [`MineError::NoSuchEngine`], [`MineError::Released`] for an engine
+    /// that was released (see [`Miner::resume_with`]).
     pub fn resume(&self, i: usize) -> Result<(), MineError> {
         let slot = self.slot(i)?;
+        if lock(&slot.engine).is_none() {
+            return Err(MineError::Released { index: i });
+        }
         lock(&slot.ctl).pause = false;
         slot.cv.notify_all();
         Ok(())
+    }
+
+    /// Pauses engine `i` (see [`Miner::pause`]) and lets go of it, so that
+    /// it is dropped, with its GPU memory, once the caller holds no other
+    /// reference. Returns the pause's yield latency.
+    ///
+    /// # Errors
+    /// [`MineError::NoSuchEngine`].
+    pub fn release(&self, i: usize) -> Result<Duration, MineError> {
+        let latency = self.pause(i)?;
+        // Paused: the engine thread holds no reference between searches.
+        lock(&self.slot(i)?.engine).take();
+        Ok(latency)
+    }
+
+    /// Whether engine `i` is held (not [released](Miner::release)).
+    ///
+    /// # Errors
+    /// [`MineError::NoSuchEngine`].
+    pub fn has_engine(&self, i: usize) -> Result<bool, MineError> {
+        Ok(lock(&self.slot(i)?.engine).is_some())
+    }
+
+    /// Puts `engine` in place of engine `i` (released or not) and lets it
+    /// hash. It takes the same share of the nonce space as the one before.
+    ///
+    /// # Errors
+    /// [`MineError::NoSuchEngine`].
+    pub fn resume_with(&self, i: usize, engine: Arc<dyn Engine>) -> Result<(), MineError> {
+        let slot = self.slot(i)?;
+        self.pause(i)?;
+        *lock(&slot.name) = engine.name();
+        *lock(&slot.engine) = Some(engine);
+        self.resume(i)
     }
 
     /// A snapshot of every counter.
@@ -763,7 +812,7 @@ impl Miner {
             .slots
             .iter()
             .map(|slot| EngineStats {
-                name: slot.engine.name(),
+                name: lock(&slot.name).clone(),
                 hashes: slot.hashes.load(Ordering::Relaxed),
                 hashrate: f64::from_bits(slot.hashrate_bits.load(Ordering::Relaxed)),
                 shares_found: slot.shares_found.load(Ordering::Relaxed),
@@ -932,8 +981,13 @@ fn engine_thread(shared: &Shared, i: usize, shares: &Sender<FoundShare>, chunk_t
         {
             continue;
         }
+        let Some(engine) = lock(&slot.engine).clone() else {
+            // Released (see `Miner::release`): wait, paused, for `resume_with`.
+            lock(&slot.ctl).pause = true;
+            continue;
+        };
         set_state(slot, EngineState::Running);
-        let outcome = match slot.engine.search(&job, &token) {
+        let outcome = match engine.search(&job, &token) {
             Ok(o) => o,
             Err(e) => {
                 let reason = e.to_string();
