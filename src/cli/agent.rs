@@ -97,9 +97,9 @@ pub struct Args {
     #[arg(long, value_name = "S", default_value_t = 1.0, requires = "busy_when")]
     busy_every: f64,
     /// Keep the engines (and their GPU memory) while paused or idle, for a
-    /// faster resume. Otherwise, with --header each device's engine is
-    /// dropped on a pause; with --pool the miner and its engines are dropped
-    /// once every device is off, and started again on the next resume.
+    /// faster resume. Otherwise each device's engine is dropped on a pause
+    /// and opened again on resume; with --pool the pool connection is also
+    /// closed once every device is off.
     #[arg(long)]
     keep_gpu_memory: bool,
     /// Do not watch NVML for other compute processes on the GPUs.
