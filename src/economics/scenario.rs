@@ -39,6 +39,7 @@
 
 use super::error::{EconError, Result};
 use super::inference::{InferenceValue, Precision, RooflineInputs};
+pub use super::inputs::{GpuSection, InferenceSection, MiningSection, PowerSection, SiteSection};
 use super::mining::{Horizon, MiningInputs};
 use super::power::IdleMode;
 use super::presets::{self, network};
@@ -116,40 +117,6 @@ impl Source {
     }
 }
 
-/// `[mining]` table.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct MiningSection {
-    pub hashrate_h_per_s: Option<f64>,
-    pub difficulty: Option<f64>,
-    pub height: Option<u32>,
-    pub btc_price_usd: Option<f64>,
-    pub fees_btc_per_block: Option<f64>,
-    pub pool_fee_pct: Option<f64>,
-    pub stale_pct: Option<f64>,
-    pub uptime_pct: Option<f64>,
-    pub horizon_months: Option<u32>,
-    pub difficulty_growth_pct_per_month: Option<f64>,
-    pub btc_price_change_pct_per_month: Option<f64>,
-}
-
-/// `[power]` table.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct PowerSection {
-    pub electricity_usd_per_kwh: Option<f64>,
-    pub pue: Option<f64>,
-    /// Watts while mining (default: bench report, else GPU max power).
-    pub mining_watts: Option<f64>,
-    /// Watts while serving inference (default: GPU max power).
-    pub inference_watts: Option<f64>,
-    /// Watts while on but idle.
-    pub idle_watts: Option<f64>,
-    pub idle_mode: Option<IdleMode>,
-}
-
 /// How inference value is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -160,90 +127,25 @@ pub enum Method {
     Rental,
 }
 
-/// `[inference]` table.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct InferenceSection {
-    pub method: Option<Method>,
-    pub gpu: Option<String>,
-    pub model: Option<String>,
-    pub precision: Option<Precision>,
-    pub usd_per_mtok: Option<f64>,
-    pub usd_per_mtok_input: Option<f64>,
-    pub rental_usd_per_hour: Option<f64>,
-    pub utilization_pct: Option<f64>,
-    pub input_tokens: Option<u32>,
-    pub output_tokens: Option<u32>,
-    pub batch: Option<u32>,
-    pub gpus_per_replica: Option<u32>,
-    pub bandwidth_efficiency: Option<f64>,
-    pub compute_efficiency: Option<f64>,
-    pub kv_bytes_per_element: Option<f64>,
+impl std::str::FromStr for Method {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "tokens" => Ok(Method::Tokens),
+            "rental" => Ok(Method::Rental),
+            _ => Err(format!("expected `tokens` or `rental`, got `{s}`")),
+        }
+    }
 }
 
 /// A custom ASIC in `[[site.custom_asics]]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct CustomAsic {
+    /// Display name (its key is the name in kebab case).
     pub name: String,
+    /// Efficiency, J/TH.
     pub j_per_th: f64,
-}
-
-/// `[site]` table.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct SiteSection {
-    /// Site size, MW of facility power.
-    pub power_mw: Option<f64>,
-    /// Site power price (default: the electricity price × 1000).
-    pub power_usd_per_mwh: Option<f64>,
-    /// Paid per MWh not drawn when curtailing (default 0: stay off).
-    pub curtail_usd_per_mwh: Option<f64>,
-    /// Discount rate for NPV, percent per year.
-    pub discount_rate_pct: Option<f64>,
-    /// ASIC preset keys.
-    pub asics: Option<Vec<String>>,
-    pub custom_asics: Option<Vec<CustomAsic>>,
-    /// PUE of the mining facility (default: `power.pue`).
-    pub mining_pue: Option<f64>,
-    /// PUE of the AI hall (default: `power.pue`).
-    pub ai_pue: Option<f64>,
-    /// ASIC price, USD per TH/s.
-    pub asic_capex_usd_per_th: Option<f64>,
-    /// AI lease income, USD per MW of IT load per year.
-    pub lease_usd_per_mw_year: Option<f64>,
-    /// AI hall fit-out capex, USD per MW.
-    pub lease_capex_usd_per_mw: Option<f64>,
-    /// Whether the AI tenant pays for its power.
-    pub tenant_pays_power: Option<bool>,
-    /// GPU server wall power per GPU, W.
-    pub server_watts_per_gpu: Option<f64>,
-    /// GPU server price per GPU it holds, USD.
-    pub gpu_server_capex_usd: Option<f64>,
-    /// GPU server service life, months.
-    pub server_life_months: Option<u32>,
-    /// Marketplace fee on GPU rental revenue, percent.
-    pub marketplace_fee_pct: Option<f64>,
-}
-
-/// `[gpu]` table: a custom GPU, given as figures that replace the chosen
-/// preset's (`inference.gpu`) one by one.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GpuSection {
-    /// Memory capacity, GB.
-    pub memory_gb: Option<f64>,
-    /// Peak memory bandwidth, TB/s.
-    pub bandwidth_tb_s: Option<f64>,
-    /// Dense BF16/FP16 tensor TFLOPS.
-    pub fp16_tflops: Option<f64>,
-    /// Dense FP8 tensor TFLOPS (0: no FP8).
-    pub fp8_tflops: Option<f64>,
-    /// Maximum board power, W.
-    pub board_watts: Option<f64>,
 }
 
 /// A scenario file (every field optional).
@@ -485,15 +387,16 @@ impl Scenario {
     }
 
     /// Resolves a scenario from an optional file, an optional bench report
-    /// and optional flag overrides (a [`ScenarioFile`] built from flags,
-    /// with `flag_names` mapping input keys to the flag that set them).
+    /// and optional flag overrides (a [`ScenarioFile`] built from flags;
+    /// each key's flag, for its provenance, is the one in
+    /// [`super::inputs::INPUTS`]).
     ///
     /// # Errors
     /// A missing hash rate, an unknown preset, or any invalid input.
     pub fn resolve(
         file: Option<(&ScenarioFile, &Path)>,
         bench: Option<&BenchInput>,
-        flags: Option<(&ScenarioFile, &BTreeMap<&'static str, &'static str>)>,
+        flags: Option<&ScenarioFile>,
     ) -> Result<Self> {
         let file_layer = file.map(|(f, p)| {
             (
@@ -726,7 +629,7 @@ impl Scenario {
 struct Resolver<'a> {
     file: Option<(&'a ScenarioFile, Source)>,
     bench: Option<&'a BenchInput>,
-    flags: Option<(&'a ScenarioFile, &'a BTreeMap<&'static str, &'static str>)>,
+    flags: Option<&'a ScenarioFile>,
     sources: BTreeMap<String, Source>,
 }
 
@@ -734,7 +637,7 @@ impl<'a> Resolver<'a> {
     fn new(
         file: Option<(&'a ScenarioFile, Source)>,
         bench: Option<&'a BenchInput>,
-        flags: Option<(&'a ScenarioFile, &'a BTreeMap<&'static str, &'static str>)>,
+        flags: Option<&'a ScenarioFile>,
     ) -> Self {
         Resolver {
             file,
@@ -752,9 +655,9 @@ impl<'a> Resolver<'a> {
         bench: Option<(T, Source)>,
         default: Option<(T, Source)>,
     ) -> Option<T> {
-        let found = if let Some(v) = self.flags.and_then(|(f, names)| {
+        let found = if let Some(v) = self.flags.and_then(|f| {
             get(f).map(|v| {
-                let flag = names.get(key).copied().unwrap_or("command line");
+                let flag = super::inputs::flag_of(key).unwrap_or("command line");
                 (v, Source::new(SourceKind::Flag, flag))
             })
         }) {
@@ -1370,13 +1273,13 @@ impl<'a> Resolver<'a> {
 
         let name = self
             .flags
-            .and_then(|(f, _)| f.name.clone())
+            .and_then(|f| f.name.clone())
             .or_else(|| self.file.as_ref().and_then(|(f, _)| f.name.clone()))
             .unwrap_or_else(|| "hashwatt scenario".into());
 
         let date = self
             .flags
-            .and_then(|(f, _)| f.date.clone())
+            .and_then(|f| f.date.clone())
             .or_else(|| self.file.as_ref().and_then(|(f, _)| f.date.clone()));
         let scenario = Scenario {
             name,
@@ -1555,7 +1458,6 @@ mod tests {
             },
             ..Default::default()
         };
-        let names = BTreeMap::from([("mining.btc_price_usd", "--btc-price")]);
         let bench = BenchInput {
             path: "b.json".into(),
             backend: "gpu".into(),
@@ -1565,12 +1467,8 @@ mod tests {
             watts_measured: true,
             meter: "nvml:H100".into(),
         };
-        let s = Scenario::resolve(
-            Some((&f, Path::new("t.toml"))),
-            Some(&bench),
-            Some((&flags, &names)),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let s = Scenario::resolve(Some((&f, Path::new("t.toml"))), Some(&bench), Some(&flags))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.mining.btc_price.get(), 60_000.0);
         assert_eq!(s.source_of("mining.btc_price_usd").kind, SourceKind::Flag);
         assert_eq!(s.source_of("mining.btc_price_usd").detail, "--btc-price");
