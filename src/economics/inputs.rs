@@ -9,7 +9,9 @@
 //!   [`PowerSection`], [`InferenceSection`], [`SiteSection`],
 //!   [`GpuSection`]), each field documented by the table's line;
 //! * [`INPUTS`], the descriptor of every key, which the resolver reads for
-//!   the flag that set a key, and validation for each key's rule;
+//!   the flag that set a key, and validation ([`check_all`]) for each key's
+//!   rule, applied to the `(key, value)` lists that reports also echo
+//!   ([`crate::economics::Scenario::input_values`]);
 //! * [`ScenarioFile::set_keys`], the keys a layer sets, which the binary
 //!   checks against the resolved scenario so that no input is silently
 //!   dropped;
@@ -71,9 +73,24 @@ pub struct Input {
     pub rule: Rule,
 }
 
+/// Inputs the resolver derives from others (no file key or flag of
+/// their own) but reports echo and validation checks.
+pub const DERIVED: &[Input] = &[
+    Input {
+        key: "site.horizon_months",
+        flag: None,
+        rule: Rule::Any,
+    },
+    Input {
+        key: "site.rental_usd_per_hour",
+        flag: None,
+        rule: Rule::NonNegative,
+    },
+];
+
 /// The input with this key.
 pub fn find(key: &str) -> Option<&'static Input> {
-    INPUTS.iter().find(|i| i.key == key)
+    INPUTS.iter().chain(DERIVED).find(|i| i.key == key)
 }
 
 /// The flag that sets input `key`, if it has one.
@@ -81,14 +98,77 @@ pub fn flag_of(key: &str) -> Option<&'static str> {
     find(key).and_then(|i| i.flag)
 }
 
-/// Checks a value of input `key` against its [`Rule`] (keys outside the
-/// table, like the derived `site.horizon_months`, are checked as
-/// `fallback`).
+/// A resolved input's value, as reports echo it and validation checks it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A number.
+    Number(f64),
+    /// A whole number (a height, a count, months).
+    Whole(u32),
+    /// Anything else: a name, a choice, a list, an unset option.
+    Other(serde_json::Value),
+}
+
+impl Value {
+    /// Any serializable value, echoed as JSON and not checked.
+    pub fn of(v: impl Serialize) -> Self {
+        Value::Other(serde_json::to_value(v).unwrap_or_default())
+    }
+
+    /// The value as reports print it.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Number(x) => serde_json::json!(x),
+            Value::Whole(n) => serde_json::json!(n),
+            Value::Other(v) => v.clone(),
+        }
+    }
+
+    /// Checks it against the [`Rule`] of input `key` (none for a key
+    /// outside [`INPUTS`] and [`DERIVED`]).
+    ///
+    /// # Errors
+    /// [`super::EconError::InvalidInput`] naming `key`.
+    pub fn check(&self, key: &str) -> Result<()> {
+        let rule = find(key).map_or(Rule::Any, |i| i.rule);
+        match *self {
+            Value::Number(x) => rule.check(key, x),
+            Value::Whole(n) => rule.check(key, f64::from(n)),
+            Value::Other(_) => Ok(()),
+        }
+    }
+}
+
+impl From<f64> for Value {
+    fn from(x: f64) -> Self {
+        Value::Number(x)
+    }
+}
+
+impl From<u32> for Value {
+    fn from(n: u32) -> Self {
+        Value::Whole(n)
+    }
+}
+
+impl From<Option<f64>> for Value {
+    fn from(x: Option<f64>) -> Self {
+        x.map_or(Value::Other(serde_json::Value::Null), Value::Number)
+    }
+}
+
+impl From<Option<u32>> for Value {
+    fn from(n: Option<u32>) -> Self {
+        n.map_or(Value::Other(serde_json::Value::Null), Value::Whole)
+    }
+}
+
+/// Checks each `(key, value)` against its key's [`Rule`], in order.
 ///
 /// # Errors
-/// [`super::EconError::InvalidInput`] naming `key`.
-pub fn check(key: &str, value: f64, fallback: Rule) -> Result<()> {
-    find(key).map_or(fallback, |i| i.rule).check(key, value)
+/// [`super::EconError::InvalidInput`] for the first bad value.
+pub fn check_all(values: &[(&str, Value)]) -> Result<()> {
+    values.iter().try_for_each(|(k, v)| v.check(k))
 }
 
 /// Declares the inputs: `[section] Struct { field: Type, Rule, (clap args); }`
@@ -374,12 +454,16 @@ mod tests {
 
     #[test]
     fn keys_and_flags_are_unique() {
-        let keys: BTreeSet<_> = INPUTS.iter().map(|i| i.key).collect();
-        assert_eq!(keys.len(), INPUTS.len(), "an input key is declared twice");
+        let keys: BTreeSet<_> = INPUTS.iter().chain(DERIVED).map(|i| i.key).collect();
+        assert_eq!(
+            keys.len(),
+            INPUTS.len() + DERIVED.len(),
+            "an input key is declared twice"
+        );
         let flags: Vec<_> = INPUTS.iter().filter_map(|i| i.flag).collect();
         let unique: BTreeSet<_> = flags.iter().collect();
         assert_eq!(unique.len(), flags.len(), "two inputs share a flag");
-        for i in INPUTS {
+        for i in INPUTS.iter().chain(DERIVED) {
             assert_eq!(find(i.key), Some(i));
             assert_eq!(flag_of(i.key), i.flag);
         }

@@ -24,6 +24,7 @@
 //! ```
 
 use super::error::{self, Result};
+use super::inputs::{self, Value};
 use super::units::{Btc, Difficulty, HashRate, Percent, Usd, UsdPerHour};
 use serde::Serialize;
 
@@ -104,14 +105,25 @@ impl MiningInputs {
     /// negative or non-finite number, zero difficulty, or a percentage out of
     /// 0–100.
     pub fn validate(&self) -> Result<()> {
-        error::non_negative("mining.hashrate_h_per_s", self.hashrate.get())?;
-        error::positive("mining.difficulty", self.difficulty.get())?;
-        error::non_negative("mining.fees_btc_per_block", self.fees_per_block.get())?;
-        error::percent("mining.pool_fee_pct", self.pool_fee.get())?;
-        error::percent("mining.stale_pct", self.stale.get())?;
-        error::percent("mining.uptime_pct", self.uptime.get())?;
-        error::non_negative("mining.btc_price_usd", self.btc_price.get())?;
-        Ok(())
+        inputs::check_all(&self.values())
+    }
+
+    /// Each field under its scenario key, as reports echo it; [`Self::validate`]
+    /// checks each by its key's [`inputs::Rule`].
+    pub fn values(&self) -> [(&'static str, Value); 8] {
+        [
+            ("mining.hashrate_h_per_s", self.hashrate.get().into()),
+            ("mining.difficulty", self.difficulty.get().into()),
+            ("mining.height", self.height.into()),
+            (
+                "mining.fees_btc_per_block",
+                self.fees_per_block.get().into(),
+            ),
+            ("mining.pool_fee_pct", self.pool_fee.get().into()),
+            ("mining.stale_pct", self.stale.get().into()),
+            ("mining.uptime_pct", self.uptime.get().into()),
+            ("mining.btc_price_usd", self.btc_price.get().into()),
+        ]
     }
 }
 

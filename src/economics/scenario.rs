@@ -39,6 +39,7 @@
 
 use super::error::{EconError, Result};
 use super::inference::{InferenceValue, Precision, RooflineInputs};
+use super::inputs::{self, Value};
 pub use super::inputs::{GpuSection, InferenceSection, MiningSection, PowerSection, SiteSection};
 use super::mining::{Horizon, MiningInputs};
 use super::power::IdleMode;
@@ -466,163 +467,110 @@ impl Scenario {
     /// # Errors
     /// [`EconError::InvalidInput`] for the first bad field.
     pub fn validate(&self) -> Result<()> {
-        use super::error as v;
-        self.mining.validate()?;
-        v::non_negative(
-            "power.electricity_usd_per_kwh",
-            self.power.electricity.get(),
-        )?;
-        v::at_least_one("power.pue", self.power.pue)?;
-        v::non_negative("power.mining_watts", self.power.mining_watts.get())?;
-        v::non_negative("power.inference_watts", self.power.inference_watts.get())?;
-        v::non_negative("power.idle_watts", self.power.idle_watts.get())?;
-        v::percent("inference.utilization_pct", self.utilization.get())?;
-        v::horizon_months("mining.horizon_months", self.horizon.months)?;
-        v::finite(
-            "mining.difficulty_growth_pct_per_month",
-            self.horizon.difficulty_growth_pct_per_month,
-        )?;
-        v::finite(
-            "mining.btc_price_change_pct_per_month",
-            self.horizon.btc_price_change_pct_per_month,
-        )?;
-        match &self.inference {
-            InferenceValue::Rental { usd_per_hour } => {
-                v::non_negative("inference.rental_usd_per_hour", usd_per_hour.get())?;
-            }
-            InferenceValue::Tokens {
-                roofline,
-                usd_per_mtok,
-                usd_per_mtok_input,
-            } => {
-                v::non_negative("inference.usd_per_mtok", usd_per_mtok.get())?;
-                v::non_negative("inference.usd_per_mtok_input", usd_per_mtok_input.get())?;
-                super::inference::roofline(roofline)?;
-            }
+        inputs::check_all(&self.values())?;
+        if let InferenceValue::Tokens { roofline, .. } = &self.inference {
+            super::inference::roofline(roofline)?;
         }
-        self.site.validate()?;
-        Ok(())
+        self.site.validate()
     }
 
     /// Every input as `(key, value)`, in report order.
     pub fn input_values(&self) -> Vec<(&'static str, serde_json::Value)> {
-        use serde_json::json;
-        let mut v = vec![
-            ("mining.hashrate_h_per_s", json!(self.mining.hashrate.get())),
-            ("mining.difficulty", json!(self.mining.difficulty.get())),
-            ("mining.height", json!(self.mining.height)),
-            ("mining.btc_price_usd", json!(self.mining.btc_price.get())),
-            (
-                "mining.fees_btc_per_block",
-                json!(self.mining.fees_per_block.get()),
-            ),
-            ("mining.pool_fee_pct", json!(self.mining.pool_fee.get())),
-            ("mining.stale_pct", json!(self.mining.stale.get())),
-            ("mining.uptime_pct", json!(self.mining.uptime.get())),
-            ("mining.horizon_months", json!(self.horizon.months)),
+        self.values()
+            .into_iter()
+            .map(|(k, v)| (k, v.to_json()))
+            .collect()
+    }
+
+    /// Every input as `(key, value)`: what reports echo and what
+    /// [`Self::validate`] checks, each by its key's [`inputs::Rule`].
+    pub fn values(&self) -> Vec<(&'static str, Value)> {
+        let mut v = self.mining.values().to_vec();
+        let (p, h) = (&self.power, &self.horizon);
+        v.extend([
+            ("power.electricity_usd_per_kwh", p.electricity.get().into()),
+            ("power.pue", p.pue.into()),
+            ("power.mining_watts", p.mining_watts.get().into()),
+            ("power.inference_watts", p.inference_watts.get().into()),
+            ("power.idle_watts", p.idle_watts.get().into()),
+            ("power.idle_mode", Value::of(p.idle_mode)),
+            ("inference.utilization_pct", self.utilization.get().into()),
+            ("mining.horizon_months", h.months.into()),
             (
                 "mining.difficulty_growth_pct_per_month",
-                json!(self.horizon.difficulty_growth_pct_per_month),
+                h.difficulty_growth_pct_per_month.into(),
             ),
             (
                 "mining.btc_price_change_pct_per_month",
-                json!(self.horizon.btc_price_change_pct_per_month),
+                h.btc_price_change_pct_per_month.into(),
             ),
-            (
-                "power.electricity_usd_per_kwh",
-                json!(self.power.electricity.get()),
-            ),
-            ("power.pue", json!(self.power.pue)),
-            ("power.mining_watts", json!(self.power.mining_watts.get())),
-            (
-                "power.inference_watts",
-                json!(self.power.inference_watts.get()),
-            ),
-            ("power.idle_watts", json!(self.power.idle_watts.get())),
-            ("power.idle_mode", json!(self.power.idle_mode)),
-            ("inference.utilization_pct", json!(self.utilization.get())),
-        ];
-        if let InferenceValue::Tokens { roofline: r, .. } = &self.inference {
-            v.extend([
-                ("gpu.memory_gb", json!(r.gpu.memory_gb)),
-                ("gpu.bandwidth_tb_s", json!(r.gpu.bandwidth_tb_s)),
-                ("gpu.fp16_tflops", json!(r.gpu.fp16_tflops)),
-                ("gpu.fp8_tflops", json!(r.gpu.fp8_tflops.unwrap_or(0.0))),
-                ("gpu.board_watts", json!(r.gpu.board_watts.get())),
-            ]);
-        }
+        ]);
         match &self.inference {
-            InferenceValue::Rental { usd_per_hour } => {
-                v.push(("inference.method", json!("rental")));
-                v.push(("inference.rental_usd_per_hour", json!(usd_per_hour.get())));
-            }
+            InferenceValue::Rental { usd_per_hour } => v.extend([
+                ("inference.method", Value::of(Method::Rental)),
+                ("inference.rental_usd_per_hour", usd_per_hour.get().into()),
+            ]),
             InferenceValue::Tokens {
                 roofline: r,
                 usd_per_mtok,
                 usd_per_mtok_input,
             } => {
-                v.push(("inference.method", json!("tokens")));
-                v.push(("inference.gpu", json!(r.gpu.key)));
-                v.push(("inference.model", json!(r.model.key)));
-                v.push(("inference.precision", json!(r.precision)));
-                v.push(("inference.usd_per_mtok", json!(usd_per_mtok.get())));
-                v.push((
-                    "inference.usd_per_mtok_input",
-                    json!(usd_per_mtok_input.get()),
-                ));
-                v.push(("inference.input_tokens", json!(r.input_tokens)));
-                v.push(("inference.output_tokens", json!(r.output_tokens)));
-                v.push(("inference.batch", json!(r.batch)));
-                v.push(("inference.gpus_per_replica", json!(r.gpus_per_replica)));
-                v.push((
-                    "inference.bandwidth_efficiency",
-                    json!(r.bandwidth_efficiency),
-                ));
-                v.push(("inference.compute_efficiency", json!(r.compute_efficiency)));
-                v.push((
-                    "inference.kv_bytes_per_element",
-                    json!(r.kv_bytes_per_element),
-                ));
+                v.extend([
+                    ("inference.method", Value::of(Method::Tokens)),
+                    ("inference.usd_per_mtok", usd_per_mtok.get().into()),
+                    (
+                        "inference.usd_per_mtok_input",
+                        usd_per_mtok_input.get().into(),
+                    ),
+                    ("inference.gpu", Value::of(r.gpu.key)),
+                    ("inference.model", Value::of(r.model.key)),
+                    ("inference.precision", Value::of(r.precision)),
+                    (
+                        "inference.bandwidth_efficiency",
+                        r.bandwidth_efficiency.into(),
+                    ),
+                    ("inference.compute_efficiency", r.compute_efficiency.into()),
+                    (
+                        "inference.kv_bytes_per_element",
+                        r.kv_bytes_per_element.into(),
+                    ),
+                    ("inference.gpus_per_replica", r.gpus_per_replica.into()),
+                    ("inference.input_tokens", r.input_tokens.into()),
+                    ("inference.output_tokens", r.output_tokens.into()),
+                    ("inference.batch", r.batch.into()),
+                ]);
+                v.extend(gpu_values(&r.gpu));
             }
         }
-        let st = &self.site;
-        let power_price = st.power_price.unwrap_or(self.power.electricity.per_mwh());
-        v.extend([
-            ("site.power_mw", json!(st.power_mw)),
-            ("site.power_usd_per_mwh", json!(power_price.get())),
-            ("site.curtail_usd_per_mwh", json!(st.curtail_price.get())),
-            ("site.horizon_months", json!(st.horizon_months)),
-            ("site.discount_rate_pct", json!(st.discount_rate.get())),
-            ("site.mining_pue", json!(st.mining_pue)),
-            ("site.ai_pue", json!(st.ai_pue)),
-            (
-                "site.asic_capex_usd_per_th",
-                json!(st.asic_capex_usd_per_th),
-            ),
-            (
-                "site.lease_usd_per_mw_year",
-                json!(st.lease_usd_per_mw_year),
-            ),
-            (
-                "site.lease_capex_usd_per_mw",
-                json!(st.lease_capex_usd_per_mw),
-            ),
-            ("site.tenant_pays_power", json!(st.tenant_pays_power)),
-            (
-                "site.server_watts_per_gpu",
-                json!(st.server_watts_per_gpu.get()),
-            ),
-            ("site.gpu_server_capex_usd", json!(st.gpu_server_capex_usd)),
-            ("site.server_life_months", json!(st.server_life_months)),
-            ("site.marketplace_fee_pct", json!(st.marketplace_fee.get())),
-            ("site.rental_usd_per_hour", json!(st.rental_usd_per_hour)),
-            (
-                "site.asics",
-                json!(st.asics.iter().map(|a| a.key.clone()).collect::<Vec<_>>()),
-            ),
-        ]);
+        let power_price = self.power.electricity.per_mwh();
+        v.extend(self.site.values(power_price));
         v
     }
+}
+
+/// A GPU's figures under their `[gpu]` keys.
+fn gpu_values(gpu: &crate::hardware::GpuSpec) -> [(&'static str, Value); 5] {
+    [
+        ("gpu.memory_gb", gpu.memory_gb.into()),
+        ("gpu.bandwidth_tb_s", gpu.bandwidth_tb_s.into()),
+        ("gpu.fp16_tflops", gpu.fp16_tflops.into()),
+        ("gpu.board_watts", gpu.board_watts.get().into()),
+        ("gpu.fp8_tflops", gpu.fp8_tflops.unwrap_or(0.0).into()),
+    ]
+}
+
+/// An input's key and its getter on a layer.
+type Field<G> = (&'static str, G);
+
+/// The [`Field`] at `section.field`: the key is the path, so it cannot drift
+/// from the field it reads.
+macro_rules! input {
+    ($section:ident . $field:ident) => {
+        (
+            concat!(stringify!($section), ".", stringify!($field)),
+            |f: &ScenarioFile| Option::clone(&f.$section.$field),
+        )
+    };
 }
 
 /// Layered lookup: flags > bench > file > defaults.
@@ -650,8 +598,7 @@ impl<'a> Resolver<'a> {
     /// Picks `key` from flags, then `bench`, then the file, else `default`.
     fn pick<T>(
         &mut self,
-        key: &'static str,
-        get: impl Fn(&ScenarioFile) -> Option<T>,
+        (key, get): Field<impl Fn(&ScenarioFile) -> Option<T>>,
         bench: Option<(T, Source)>,
         default: Option<(T, Source)>,
     ) -> Option<T> {
@@ -704,26 +651,15 @@ impl<'a> Resolver<'a> {
             )
         });
         let hashrate = self
-            .pick(
-                "mining.hashrate_h_per_s",
-                |f| f.mining.hashrate_h_per_s,
-                bench_hash,
-                None,
-            )
+            .pick(input!(mining.hashrate_h_per_s), bench_hash, None)
             .ok_or(EconError::Missing {
                 field: "mining.hashrate_h_per_s",
                 hint: "pass --bench REPORT.json or --hashrate, or set it in the scenario file",
             })?;
-        let difficulty = self.num(
-            "mining.difficulty",
-            |f| f.mining.difficulty,
-            network::DIFFICULTY,
-            net,
-        );
+        let difficulty = self.num(input!(mining.difficulty), network::DIFFICULTY, net);
         let height = self
             .pick(
-                "mining.height",
-                |f| f.mining.height,
+                input!(mining.height),
                 None,
                 Some((
                     network::HEIGHT,
@@ -731,43 +667,29 @@ impl<'a> Resolver<'a> {
                 )),
             )
             .unwrap_or(network::HEIGHT);
-        let btc_price = self.num(
-            "mining.btc_price_usd",
-            |f| f.mining.btc_price_usd,
-            network::BTC_PRICE_USD,
-            net,
-        );
+        let btc_price = self.num(input!(mining.btc_price_usd), network::BTC_PRICE_USD, net);
         let fees = self.num(
-            "mining.fees_btc_per_block",
-            |f| f.mining.fees_btc_per_block,
+            input!(mining.fees_btc_per_block),
             network::FEES_BTC_PER_BLOCK,
             "derived: 17 BTC of fees in the week to 12 Jan 2026 (Luxor) / ~1,008 blocks",
         );
-        let pool_fee = self.num(
-            "mining.pool_fee_pct",
-            |f| f.mining.pool_fee_pct,
-            0.0,
-            neutral,
-        );
-        let stale = self.num("mining.stale_pct", |f| f.mining.stale_pct, 0.0, neutral);
-        let uptime = self.num("mining.uptime_pct", |f| f.mining.uptime_pct, 100.0, neutral);
+        let pool_fee = self.num(input!(mining.pool_fee_pct), 0.0, neutral);
+        let stale = self.num(input!(mining.stale_pct), 0.0, neutral);
+        let uptime = self.num(input!(mining.uptime_pct), 100.0, neutral);
         let months = self
             .pick(
-                "mining.horizon_months",
-                |f| f.mining.horizon_months,
+                input!(mining.horizon_months),
                 None,
                 Some((0, Self::cited("no projection unless asked"))),
             )
             .unwrap_or(0);
         let dg = self.num(
-            "mining.difficulty_growth_pct_per_month",
-            |f| f.mining.difficulty_growth_pct_per_month,
+            input!(mining.difficulty_growth_pct_per_month),
             0.0,
             "flat unless set",
         );
         let pg = self.num(
-            "mining.btc_price_change_pct_per_month",
-            |f| f.mining.btc_price_change_pct_per_month,
+            input!(mining.btc_price_change_pct_per_month),
             0.0,
             "flat unless set",
         );
@@ -775,8 +697,7 @@ impl<'a> Resolver<'a> {
         // Inference presets (needed for power defaults).
         let gpu_key = self
             .pick(
-                "inference.gpu",
-                |f| f.inference.gpu.clone(),
+                input!(inference.gpu),
                 None,
                 Some((
                     "h100-sxm".to_owned(),
@@ -786,46 +707,31 @@ impl<'a> Resolver<'a> {
             .unwrap_or_else(|| "h100-sxm".into());
         let mut gpu = *presets::gpu(&gpu_key)?;
         let spec = |what: &str| format!("{} {what} ({})", gpu.name, gpu.source);
-        gpu.memory_gb = self.num(
-            "gpu.memory_gb",
-            |f| f.gpu.memory_gb,
-            gpu.memory_gb,
-            &spec("memory"),
-        );
+        gpu.memory_gb = self.num(input!(gpu.memory_gb), gpu.memory_gb, &spec("memory"));
         gpu.bandwidth_tb_s = self.num(
-            "gpu.bandwidth_tb_s",
-            |f| f.gpu.bandwidth_tb_s,
+            input!(gpu.bandwidth_tb_s),
             gpu.bandwidth_tb_s,
             &spec("memory bandwidth"),
         );
         gpu.fp16_tflops = self.num(
-            "gpu.fp16_tflops",
-            |f| f.gpu.fp16_tflops,
+            input!(gpu.fp16_tflops),
             gpu.fp16_tflops,
             &spec("dense FP16 TFLOPS"),
         );
         let fp8 = self.num(
-            "gpu.fp8_tflops",
-            |f| f.gpu.fp8_tflops,
+            input!(gpu.fp8_tflops),
             gpu.fp8_tflops.unwrap_or(0.0),
             &spec("dense FP8 TFLOPS (0: none)"),
         );
-        gpu.fp8_tflops = (fp8 > 0.0).then_some(fp8);
         gpu.board_watts = Watts(self.num(
-            "gpu.board_watts",
-            |f| f.gpu.board_watts,
+            input!(gpu.board_watts),
             gpu.board_watts.get(),
             &spec("board power"),
         ));
-        for (key, v) in [
-            ("gpu.memory_gb", gpu.memory_gb),
-            ("gpu.bandwidth_tb_s", gpu.bandwidth_tb_s),
-            ("gpu.fp16_tflops", gpu.fp16_tflops),
-            ("gpu.board_watts", gpu.board_watts.get()),
-        ] {
-            super::error::positive(key, v)?;
-        }
-        super::error::non_negative("gpu.fp8_tflops", fp8)?;
+        // Checked as given (a negative FP8 figure is an error, not "none").
+        gpu.fp8_tflops = Some(fp8);
+        inputs::check_all(&gpu_values(&gpu))?;
+        gpu.fp8_tflops = (fp8 > 0.0).then_some(fp8);
         let preset_src = |what: &str| {
             Source::new(
                 SourceKind::Preset,
@@ -835,14 +741,12 @@ impl<'a> Resolver<'a> {
 
         // Power.
         let electricity = self.num(
-            "power.electricity_usd_per_kwh",
-            |f| f.power.electricity_usd_per_kwh,
+            input!(power.electricity_usd_per_kwh),
             presets::power::ELECTRICITY_USD_PER_KWH,
             presets::power::ELECTRICITY_SOURCE,
         );
         let pue = self.num(
-            "power.pue",
-            |f| f.power.pue,
+            input!(power.pue),
             presets::power::PUE,
             presets::power::PUE_SOURCE,
         );
@@ -869,8 +773,7 @@ impl<'a> Resolver<'a> {
         });
         let mining_watts = self
             .pick(
-                "power.mining_watts",
-                |f| f.power.mining_watts,
+                input!(power.mining_watts),
                 bench_watts,
                 Some((
                     gpu.board_watts.get(),
@@ -880,8 +783,7 @@ impl<'a> Resolver<'a> {
             .unwrap_or(gpu.board_watts.get());
         let inference_watts = self
             .pick(
-                "power.inference_watts",
-                |f| f.power.inference_watts,
+                input!(power.inference_watts),
                 None,
                 Some((
                     gpu.board_watts.get(),
@@ -904,8 +806,7 @@ impl<'a> Resolver<'a> {
         let idle_default = gpu.idle_watts().get();
         let idle_watts = self
             .pick(
-                "power.idle_watts",
-                |f| f.power.idle_watts,
+                input!(power.idle_watts),
                 bench_idle,
                 Some((
                     idle_default,
@@ -918,8 +819,7 @@ impl<'a> Resolver<'a> {
             .unwrap_or(idle_default);
         let idle_mode = self
             .pick(
-                "power.idle_mode",
-                |f| f.power.idle_mode,
+                input!(power.idle_mode),
                 None,
                 Some((IdleMode::On, Self::cited("GPU left on"))),
             )
@@ -928,15 +828,13 @@ impl<'a> Resolver<'a> {
         // Inference value.
         let method = self
             .pick(
-                "inference.method",
-                |f| f.inference.method,
+                input!(inference.method),
                 None,
                 Some((Method::Tokens, Self::cited("roofline tokens"))),
             )
             .unwrap_or(Method::Tokens);
         let utilization = self.num(
-            "inference.utilization_pct",
-            |f| f.inference.utilization_pct,
+            input!(inference.utilization_pct),
             100.0,
             "upper bound: every second of the hour is paid for (set yours)",
         );
@@ -948,8 +846,7 @@ impl<'a> Resolver<'a> {
                            --rental-usd-per-hour",
                 })?;
                 let r = self.num(
-                    "inference.rental_usd_per_hour",
-                    |f| f.inference.rental_usd_per_hour,
+                    input!(inference.rental_usd_per_hour),
                     rental.usd_per_hour,
                     rental.source,
                 );
@@ -960,8 +857,7 @@ impl<'a> Resolver<'a> {
             Method::Tokens => {
                 let model_key = self
                     .pick(
-                        "inference.model",
-                        |f| f.inference.model.clone(),
+                        input!(inference.model),
                         None,
                         Some((
                             "llama-3.1-8b".to_owned(),
@@ -977,8 +873,7 @@ impl<'a> Resolver<'a> {
                 };
                 let precision = self
                     .pick(
-                        "inference.precision",
-                        |f| f.inference.precision,
+                        input!(inference.precision),
                         None,
                         Some((
                             default_precision,
@@ -987,14 +882,12 @@ impl<'a> Resolver<'a> {
                     )
                     .unwrap_or(default_precision);
                 let price = self.num(
-                    "inference.usd_per_mtok",
-                    |f| f.inference.usd_per_mtok,
+                    input!(inference.usd_per_mtok),
                     model.usd_per_mtok,
                     model.price_source,
                 );
                 let price_input = self.num(
-                    "inference.usd_per_mtok_input",
-                    |f| f.inference.usd_per_mtok_input,
+                    input!(inference.usd_per_mtok_input),
                     model.usd_per_mtok_input,
                     model.price_source,
                 );
@@ -1002,21 +895,19 @@ impl<'a> Resolver<'a> {
                 let tp = "TensorRT-LLM ISL/OSL 1000/1000 (perf-overview.md, docs/sources.md)";
                 ri.input_tokens = self
                     .pick(
-                        "inference.input_tokens",
-                        |f| f.inference.input_tokens,
+                        input!(inference.input_tokens),
                         None,
                         Some((1000, Self::cited(tp))),
                     )
                     .unwrap_or(1000);
                 ri.output_tokens = self
                     .pick(
-                        "inference.output_tokens",
-                        |f| f.inference.output_tokens,
+                        input!(inference.output_tokens),
                         None,
                         Some((1000, Self::cited(tp))),
                     )
                     .unwrap_or(1000);
-                ri.batch = self.pick("inference.batch", |f| f.inference.batch, None, None);
+                ri.batch = self.pick(input!(inference.batch), None, None);
                 if ri.batch.is_none() {
                     self.sources.insert(
                         "inference.batch".into(),
@@ -1025,28 +916,24 @@ impl<'a> Resolver<'a> {
                 }
                 ri.gpus_per_replica = self
                     .pick(
-                        "inference.gpus_per_replica",
-                        |f| f.inference.gpus_per_replica,
+                        input!(inference.gpus_per_replica),
                         None,
                         Some((1, Self::cited("one GPU"))),
                     )
                     .unwrap_or(1);
                 let cal = "calibrated to TensorRT-LLM 1000/1000 Llama-3.1-8B H100/H200 (see economics::inference)";
                 ri.bandwidth_efficiency = self.num(
-                    "inference.bandwidth_efficiency",
-                    |f| f.inference.bandwidth_efficiency,
+                    input!(inference.bandwidth_efficiency),
                     super::inference::BANDWIDTH_EFFICIENCY,
                     cal,
                 );
                 ri.compute_efficiency = self.num(
-                    "inference.compute_efficiency",
-                    |f| f.inference.compute_efficiency,
+                    input!(inference.compute_efficiency),
                     super::inference::COMPUTE_EFFICIENCY,
                     cal,
                 );
                 ri.kv_bytes_per_element = self.num(
-                    "inference.kv_bytes_per_element",
-                    |f| f.inference.kv_bytes_per_element,
+                    input!(inference.kv_bytes_per_element),
                     precision.kv_bytes_per_element(),
                     "from the precision (FP8 KV for FP8, else 16-bit)",
                 );
@@ -1074,12 +961,7 @@ impl<'a> Resolver<'a> {
         };
         self.sources
             .insert("site.rental_usd_per_hour".into(), rental_for_site.1);
-        let site_price = self.pick(
-            "site.power_usd_per_mwh",
-            |f| f.site.power_usd_per_mwh,
-            None,
-            None,
-        );
+        let site_price = self.pick(input!(site.power_usd_per_mwh), None, None);
         let rank = |k: Option<SourceKind>| match k {
             Some(SourceKind::Flag) => 3,
             Some(SourceKind::Bench) => 2,
@@ -1109,16 +991,14 @@ impl<'a> Resolver<'a> {
                 None
             }
         };
-        let power_mw = self.num("site.power_mw", |f| f.site.power_mw, 1.0, "one megawatt");
+        let power_mw = self.num(input!(site.power_mw), 1.0, "one megawatt");
         let curtail = self.num(
-            "site.curtail_usd_per_mwh",
-            |f| f.site.curtail_usd_per_mwh,
+            input!(site.curtail_usd_per_mwh),
             0.0,
             "stay off: no demand-response payment or sell-back assumed",
         );
         let discount = self.assumed(
-            "site.discount_rate_pct",
-            |f| f.site.discount_rate_pct,
+            input!(site.discount_rate_pct),
             10.0,
             "ASSUMPTION: 10 % a year cost of capital; set yours",
         );
@@ -1141,31 +1021,27 @@ impl<'a> Resolver<'a> {
             }
         }
         let pue_src = "the scenario's PUE (power.pue)";
-        let mining_pue = self.num("site.mining_pue", |f| f.site.mining_pue, pue, pue_src);
-        let ai_pue = self.num("site.ai_pue", |f| f.site.ai_pue, pue, pue_src);
+        let mining_pue = self.num(input!(site.mining_pue), pue, pue_src);
+        let ai_pue = self.num(input!(site.ai_pue), pue, pue_src);
         let per_th = crate::hardware::ASIC_USD_PER_TH;
         let asic_capex = self.num(
-            "site.asic_capex_usd_per_th",
-            |f| f.site.asic_capex_usd_per_th,
+            input!(site.asic_capex_usd_per_th),
             per_th.value,
             per_th.source,
         );
         let lease = self.num(
-            "site.lease_usd_per_mw_year",
-            |f| f.site.lease_usd_per_mw_year,
+            input!(site.lease_usd_per_mw_year),
             presets::site::AI_LEASE_CORE_SCIENTIFIC_USD_PER_MW_YEAR,
             presets::site::AI_LEASE_SOURCE,
         );
         let lease_capex = self.num(
-            "site.lease_capex_usd_per_mw",
-            |f| f.site.lease_capex_usd_per_mw,
+            input!(site.lease_capex_usd_per_mw),
             presets::site::AI_FIT_OUT_USD_PER_MW,
             presets::site::AI_FIT_OUT_SOURCE,
         );
         let tenant_pays = self
             .pick(
-                "site.tenant_pays_power",
-                |f| f.site.tenant_pays_power,
+                input!(site.tenant_pays_power),
                 None,
                 Some((
                     false,
@@ -1179,8 +1055,7 @@ impl<'a> Resolver<'a> {
         let (sw, sw_src, sw_assumed) = gpu.server_watts();
         let server_watts = self
             .pick(
-                "site.server_watts_per_gpu",
-                |f| f.site.server_watts_per_gpu,
+                input!(site.server_watts_per_gpu),
                 None,
                 Some((
                     sw.get(),
@@ -1196,8 +1071,7 @@ impl<'a> Resolver<'a> {
             )
             .unwrap_or(sw.get());
         let server_capex = self.pick(
-            "site.gpu_server_capex_usd",
-            |f| f.site.gpu_server_capex_usd,
+            input!(site.gpu_server_capex_usd),
             None,
             gpu.server_capex_usd_per_gpu.map(|c| {
                 (
@@ -1208,8 +1082,7 @@ impl<'a> Resolver<'a> {
         );
         let life = self
             .pick(
-                "site.server_life_months",
-                |f| f.site.server_life_months,
+                input!(site.server_life_months),
                 None,
                 Some((
                     48,
@@ -1221,15 +1094,13 @@ impl<'a> Resolver<'a> {
             )
             .unwrap_or(48);
         let fee = self.num(
-            "site.marketplace_fee_pct",
-            |f| f.site.marketplace_fee_pct,
+            input!(site.marketplace_fee_pct),
             0.0,
             "neutral default: rented directly, no marketplace fee (set yours)",
         );
         let asic_keys = self
             .pick(
-                "site.asics",
-                |f| f.site.asics.clone(),
+                input!(site.asics),
                 None,
                 Some((
                     vec!["s21-xp".to_owned(), "s21".to_owned()],
@@ -1253,12 +1124,7 @@ impl<'a> Resolver<'a> {
             });
         }
         let custom = self
-            .pick(
-                "site.custom_asics",
-                |f| f.site.custom_asics.clone(),
-                None,
-                None,
-            )
+            .pick(input!(site.custom_asics), None, None)
             .unwrap_or_default();
         for c in custom {
             let key = c.name.trim().to_ascii_lowercase().replace([' ', '_'], "-");
@@ -1337,14 +1203,12 @@ impl<'a> Resolver<'a> {
     /// Like [`Self::num`], with a default that is an assumption, not a citation.
     fn assumed(
         &mut self,
-        key: &'static str,
-        get: impl Fn(&ScenarioFile) -> Option<f64>,
+        input: Field<impl Fn(&ScenarioFile) -> Option<f64>>,
         default: f64,
         why: &str,
     ) -> f64 {
         self.pick(
-            key,
-            get,
+            input,
             None,
             Some((default, Source::new(SourceKind::Assumption, why))),
         )
@@ -1353,12 +1217,11 @@ impl<'a> Resolver<'a> {
 
     fn num(
         &mut self,
-        key: &'static str,
-        get: impl Fn(&ScenarioFile) -> Option<f64>,
+        input: Field<impl Fn(&ScenarioFile) -> Option<f64>>,
         default: f64,
         cite: &str,
     ) -> f64 {
-        self.pick(key, get, None, Some((default, Self::cited(cite))))
+        self.pick(input, None, Some((default, Self::cited(cite))))
             .unwrap_or(default)
     }
 }
