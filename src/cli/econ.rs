@@ -6,8 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use hashwatt::economics::bench::BenchReport;
-use hashwatt::economics::inference::InferenceValue;
-use hashwatt::economics::inputs::{self, InputFlags};
+use hashwatt::economics::inputs::InputFlags;
 use hashwatt::economics::report::EconReport;
 use hashwatt::economics::scenario::{BenchInput, Method, ScenarioFile};
 use hashwatt::economics::units::{HashRate, Watts};
@@ -99,71 +98,6 @@ fn bench_input(args: &Args) -> anyhow::Result<Option<BenchInput>> {
     }))
 }
 
-/// Why input `key` of `scenario` is not used, if it is not: roofline inputs
-/// under the rental method, the rental price under the tokens method, GPU
-/// server inputs when the GPU options are left out of the site view.
-fn unused_reason(key: &str, scenario: &Scenario) -> Option<&'static str> {
-    if !scenario.sources.contains_key(key) {
-        return Some(match &scenario.inference {
-            InferenceValue::Rental { .. } if key.starts_with("inference.") => {
-                "with --method rental the inference value is the rental price per GPU-hour, \
-                 so roofline inputs and the token price are not used"
-            }
-            InferenceValue::Tokens { .. } if key.starts_with("inference.") => {
-                "with --method tokens the inference value comes from the roofline and the \
-                 token price, not from a rental price"
-            }
-            _ => "nothing in this scenario reads it",
-        });
-    }
-    let server = [
-        "site.server_watts_per_gpu",
-        "site.server_life_months",
-        "site.marketplace_fee_pct",
-    ];
-    (scenario.site.gpu_server_capex_usd.is_none() && server.contains(&key)).then_some(
-        "the site view leaves gpu-cloud and gpu-mining out without a GPU server price; \
-         set --gpu-server-capex-usd",
-    )
-}
-
-/// Refuses inputs, from flags or from the scenario file, that the resolved
-/// scenario would not use, so nothing a user gives is silently dropped.
-fn check_inputs_used(
-    file: Option<(&ScenarioFile, &std::path::Path)>,
-    flags: &ScenarioFile,
-    scenario: &Scenario,
-) -> anyhow::Result<()> {
-    let flag_keys = flags.set_keys();
-    for &key in &flag_keys {
-        if let Some(why) = unused_reason(key, scenario) {
-            let flag = inputs::flag_of(key).unwrap_or("a flag");
-            anyhow::bail!("{flag} is not used: {why}");
-        }
-    }
-    if let Some((file, path)) = file {
-        // A flag that switches the method or the horizon may leave the file's
-        // inputs for the other setting unread: that is what overriding means.
-        let overridden = |key: &str| {
-            let decider = if key.starts_with("inference.") {
-                "inference.method"
-            } else {
-                "mining.horizon_months"
-            };
-            flag_keys.contains(&decider)
-        };
-        for key in file.set_keys() {
-            if overridden(key) {
-                continue;
-            }
-            if let Some(why) = unused_reason(key, scenario) {
-                anyhow::bail!("scenario {}: `{key}` is not used: {why}", path.display());
-            }
-        }
-    }
-    Ok(())
-}
-
 pub fn run(args: &Args) -> anyhow::Result<()> {
     if args.bench_backend.is_some() && args.bench.is_none() {
         anyhow::bail!(
@@ -182,11 +116,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         bench.as_ref(),
         Some(&flags),
     )?;
-    check_inputs_used(
-        file.as_ref().map(|(f, p)| (f, p.as_path())),
-        &flags,
-        &scenario,
-    )?;
+    scenario.check_used(file.as_ref().map(|(f, p)| (f, p.as_path())), &flags)?;
     let live = match args.live.sources()? {
         Some((sources, cache)) => Some(apply_live(&sources, &cache, &mut scenario)?),
         None => None,

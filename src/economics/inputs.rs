@@ -171,6 +171,17 @@ pub fn check_all(values: &[(&str, Value)]) -> Result<()> {
     values.iter().try_for_each(|(k, v)| v.check(k))
 }
 
+/// The key of input `section.field`, checked when it builds against the
+/// scenario file's sections: a misspelt key is a compile error, not an
+/// input that is silently never echoed or checked.
+macro_rules! key {
+    ($section:ident . $field:ident) => {{
+        let _field = |f: &$crate::economics::scenario::ScenarioFile| f.$section.$field.is_some();
+        concat!(stringify!($section), ".", stringify!($field))
+    }};
+}
+pub(crate) use key;
+
 /// Declares the inputs: `[section] Struct { field: Type, Rule, (clap args); }`
 /// where the clap args are `long = "flag", ...` for an input with a flag
 /// and `skip` for one that only a scenario file sets.

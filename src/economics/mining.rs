@@ -24,7 +24,7 @@
 //! ```
 
 use super::error::{self, Result};
-use super::inputs::{self, Value};
+use super::inputs::{self, Value, key};
 use super::units::{Btc, Difficulty, HashRate, Percent, Usd, UsdPerHour};
 use serde::Serialize;
 
@@ -112,17 +112,17 @@ impl MiningInputs {
     /// checks each by its key's [`inputs::Rule`].
     pub fn values(&self) -> [(&'static str, Value); 8] {
         [
-            ("mining.hashrate_h_per_s", self.hashrate.get().into()),
-            ("mining.difficulty", self.difficulty.get().into()),
-            ("mining.height", self.height.into()),
+            (key!(mining.hashrate_h_per_s), self.hashrate.get().into()),
+            (key!(mining.difficulty), self.difficulty.get().into()),
+            (key!(mining.height), self.height.into()),
             (
-                "mining.fees_btc_per_block",
+                key!(mining.fees_btc_per_block),
                 self.fees_per_block.get().into(),
             ),
-            ("mining.pool_fee_pct", self.pool_fee.get().into()),
-            ("mining.stale_pct", self.stale.get().into()),
-            ("mining.uptime_pct", self.uptime.get().into()),
-            ("mining.btc_price_usd", self.btc_price.get().into()),
+            (key!(mining.pool_fee_pct), self.pool_fee.get().into()),
+            (key!(mining.stale_pct), self.stale.get().into()),
+            (key!(mining.uptime_pct), self.uptime.get().into()),
+            (key!(mining.btc_price_usd), self.btc_price.get().into()),
         ]
     }
 }
@@ -256,23 +256,23 @@ pub fn project(
 ) -> Result<Vec<HorizonMonth>> {
     inputs.validate()?;
     let g = error::finite(
-        "mining.difficulty_growth_pct_per_month",
+        key!(mining.difficulty_growth_pct_per_month),
         horizon.difficulty_growth_pct_per_month,
     )?;
     if g <= -100.0 {
         return Err(error::EconError::InvalidInput {
-            field: "mining.difficulty_growth_pct_per_month".into(),
+            field: key!(mining.difficulty_growth_pct_per_month).into(),
             reason: "must be greater than -100",
             value: format!("{g}"),
         });
     }
     let p = error::finite(
-        "mining.btc_price_change_pct_per_month",
+        key!(mining.btc_price_change_pct_per_month),
         horizon.btc_price_change_pct_per_month,
     )?;
     if p <= -100.0 {
         return Err(error::EconError::InvalidInput {
-            field: "mining.btc_price_change_pct_per_month".into(),
+            field: key!(mining.btc_price_change_pct_per_month).into(),
             reason: "must be greater than -100",
             value: format!("{p}"),
         });

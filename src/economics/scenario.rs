@@ -39,7 +39,7 @@
 
 use super::error::{EconError, Result};
 use super::inference::{InferenceValue, Precision, RooflineInputs};
-use super::inputs::{self, Value};
+use super::inputs::{self, Value, key};
 pub use super::inputs::{GpuSection, InferenceSection, MiningSection, PowerSection, SiteSection};
 use super::mining::{Horizon, MiningInputs};
 use super::power::IdleMode;
@@ -437,7 +437,7 @@ impl Scenario {
                         .ok()
                         .filter(|_| v.value.fract() == 0.0 && v.value >= 0.0)
                         .ok_or_else(|| EconError::InvalidInput {
-                            field: "mining.height".into(),
+                            field: key!(mining.height).into(),
                             reason: "must be a block height (a whole number up to 4294967295)",
                             value: format!("{} (live)", v.value),
                         })?;
@@ -455,6 +455,84 @@ impl Scenario {
         next.validate()?;
         *self = next;
         Ok(set)
+    }
+
+    /// Why input `key` is not used by this scenario, if it is not: roofline
+    /// inputs under the rental method, the rental price under the tokens
+    /// method, GPU server inputs when the GPU options are left out of the
+    /// site view.
+    pub fn unused_reason(&self, key: &str) -> Option<&'static str> {
+        if !self.sources.contains_key(key) {
+            return Some(match &self.inference {
+                InferenceValue::Rental { .. } if key.starts_with("inference.") => {
+                    "with --method rental the inference value is the rental price per GPU-hour, \
+                     so roofline inputs and the token price are not used"
+                }
+                InferenceValue::Tokens { .. } if key.starts_with("inference.") => {
+                    "with --method tokens the inference value comes from the roofline and the \
+                     token price, not from a rental price"
+                }
+                _ => "nothing in this scenario reads it",
+            });
+        }
+        let server = [
+            key!(site.server_watts_per_gpu),
+            key!(site.server_life_months),
+            key!(site.marketplace_fee_pct),
+        ];
+        (self.site.gpu_server_capex_usd.is_none() && server.contains(&key)).then_some(
+            "the site view leaves gpu-cloud and gpu-mining out without a GPU server price; \
+             set --gpu-server-capex-usd",
+        )
+    }
+
+    /// Refuses inputs, set by `flags` or by a scenario `file`, that this
+    /// scenario (resolved from them) does not use, so nothing a user gives
+    /// is silently dropped.
+    ///
+    /// # Errors
+    /// [`EconError::NotUsed`] for the first unused input, named by its flag
+    /// or by the file and key.
+    pub fn check_used(
+        &self,
+        file: Option<(&ScenarioFile, &Path)>,
+        flags: &ScenarioFile,
+    ) -> Result<()> {
+        let flag_keys = flags.set_keys();
+        for &key in &flag_keys {
+            if let Some(reason) = self.unused_reason(key) {
+                let flag = inputs::flag_of(key).unwrap_or("a flag");
+                return Err(EconError::NotUsed {
+                    input: flag.to_owned(),
+                    reason,
+                });
+            }
+        }
+        let Some((file, path)) = file else {
+            return Ok(());
+        };
+        // A flag that switches the method or the horizon may leave the file's
+        // inputs for the other setting unread: that is what overriding means.
+        let overridden = |key: &str| {
+            let decider = if key.starts_with("inference.") {
+                key!(inference.method)
+            } else {
+                key!(mining.horizon_months)
+            };
+            flag_keys.contains(&decider)
+        };
+        for key in file.set_keys() {
+            if overridden(key) {
+                continue;
+            }
+            if let Some(reason) = self.unused_reason(key) {
+                return Err(EconError::NotUsed {
+                    input: format!("scenario {}: `{key}`", path.display()),
+                    reason,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The provenance of input `key`.
@@ -488,27 +566,36 @@ impl Scenario {
         let mut v = self.mining.values().to_vec();
         let (p, h) = (&self.power, &self.horizon);
         v.extend([
-            ("power.electricity_usd_per_kwh", p.electricity.get().into()),
-            ("power.pue", p.pue.into()),
-            ("power.mining_watts", p.mining_watts.get().into()),
-            ("power.inference_watts", p.inference_watts.get().into()),
-            ("power.idle_watts", p.idle_watts.get().into()),
-            ("power.idle_mode", Value::of(p.idle_mode)),
-            ("inference.utilization_pct", self.utilization.get().into()),
-            ("mining.horizon_months", h.months.into()),
             (
-                "mining.difficulty_growth_pct_per_month",
+                key!(power.electricity_usd_per_kwh),
+                p.electricity.get().into(),
+            ),
+            (key!(power.pue), p.pue.into()),
+            (key!(power.mining_watts), p.mining_watts.get().into()),
+            (key!(power.inference_watts), p.inference_watts.get().into()),
+            (key!(power.idle_watts), p.idle_watts.get().into()),
+            (key!(power.idle_mode), Value::of(p.idle_mode)),
+            (
+                key!(inference.utilization_pct),
+                self.utilization.get().into(),
+            ),
+            (key!(mining.horizon_months), h.months.into()),
+            (
+                key!(mining.difficulty_growth_pct_per_month),
                 h.difficulty_growth_pct_per_month.into(),
             ),
             (
-                "mining.btc_price_change_pct_per_month",
+                key!(mining.btc_price_change_pct_per_month),
                 h.btc_price_change_pct_per_month.into(),
             ),
         ]);
         match &self.inference {
             InferenceValue::Rental { usd_per_hour } => v.extend([
-                ("inference.method", Value::of(Method::Rental)),
-                ("inference.rental_usd_per_hour", usd_per_hour.get().into()),
+                (key!(inference.method), Value::of(Method::Rental)),
+                (
+                    key!(inference.rental_usd_per_hour),
+                    usd_per_hour.get().into(),
+                ),
             ]),
             InferenceValue::Tokens {
                 roofline: r,
@@ -516,28 +603,31 @@ impl Scenario {
                 usd_per_mtok_input,
             } => {
                 v.extend([
-                    ("inference.method", Value::of(Method::Tokens)),
-                    ("inference.usd_per_mtok", usd_per_mtok.get().into()),
+                    (key!(inference.method), Value::of(Method::Tokens)),
+                    (key!(inference.usd_per_mtok), usd_per_mtok.get().into()),
                     (
-                        "inference.usd_per_mtok_input",
+                        key!(inference.usd_per_mtok_input),
                         usd_per_mtok_input.get().into(),
                     ),
-                    ("inference.gpu", Value::of(r.gpu.key)),
-                    ("inference.model", Value::of(r.model.key)),
-                    ("inference.precision", Value::of(r.precision)),
+                    (key!(inference.gpu), Value::of(r.gpu.key)),
+                    (key!(inference.model), Value::of(r.model.key)),
+                    (key!(inference.precision), Value::of(r.precision)),
                     (
-                        "inference.bandwidth_efficiency",
+                        key!(inference.bandwidth_efficiency),
                         r.bandwidth_efficiency.into(),
                     ),
-                    ("inference.compute_efficiency", r.compute_efficiency.into()),
                     (
-                        "inference.kv_bytes_per_element",
+                        key!(inference.compute_efficiency),
+                        r.compute_efficiency.into(),
+                    ),
+                    (
+                        key!(inference.kv_bytes_per_element),
                         r.kv_bytes_per_element.into(),
                     ),
-                    ("inference.gpus_per_replica", r.gpus_per_replica.into()),
-                    ("inference.input_tokens", r.input_tokens.into()),
-                    ("inference.output_tokens", r.output_tokens.into()),
-                    ("inference.batch", r.batch.into()),
+                    (key!(inference.gpus_per_replica), r.gpus_per_replica.into()),
+                    (key!(inference.input_tokens), r.input_tokens.into()),
+                    (key!(inference.output_tokens), r.output_tokens.into()),
+                    (key!(inference.batch), r.batch.into()),
                 ]);
                 v.extend(gpu_values(&r.gpu));
             }
@@ -551,11 +641,11 @@ impl Scenario {
 /// A GPU's figures under their `[gpu]` keys.
 fn gpu_values(gpu: &crate::hardware::GpuSpec) -> [(&'static str, Value); 5] {
     [
-        ("gpu.memory_gb", gpu.memory_gb.into()),
-        ("gpu.bandwidth_tb_s", gpu.bandwidth_tb_s.into()),
-        ("gpu.fp16_tflops", gpu.fp16_tflops.into()),
-        ("gpu.board_watts", gpu.board_watts.get().into()),
-        ("gpu.fp8_tflops", gpu.fp8_tflops.unwrap_or(0.0).into()),
+        (key!(gpu.memory_gb), gpu.memory_gb.into()),
+        (key!(gpu.bandwidth_tb_s), gpu.bandwidth_tb_s.into()),
+        (key!(gpu.fp16_tflops), gpu.fp16_tflops.into()),
+        (key!(gpu.board_watts), gpu.board_watts.get().into()),
+        (key!(gpu.fp8_tflops), gpu.fp8_tflops.unwrap_or(0.0).into()),
     ]
 }
 
@@ -653,7 +743,7 @@ impl<'a> Resolver<'a> {
         let hashrate = self
             .pick(input!(mining.hashrate_h_per_s), bench_hash, None)
             .ok_or(EconError::Missing {
-                field: "mining.hashrate_h_per_s",
+                field: key!(mining.hashrate_h_per_s),
                 hint: "pass --bench REPORT.json or --hashrate, or set it in the scenario file",
             })?;
         let difficulty = self.num(input!(mining.difficulty), network::DIFFICULTY, net);
@@ -841,7 +931,7 @@ impl<'a> Resolver<'a> {
         let inference = match method {
             Method::Rental => {
                 let rental = presets::rental(gpu.key).ok_or(EconError::Missing {
-                    field: "inference.rental_usd_per_hour",
+                    field: key!(inference.rental_usd_per_hour),
                     hint: "no rental price is known for this GPU; set it in the scenario or with \
                            --rental-usd-per-hour",
                 })?;
@@ -910,7 +1000,7 @@ impl<'a> Resolver<'a> {
                 ri.batch = self.pick(input!(inference.batch), None, None);
                 if ri.batch.is_none() {
                     self.sources.insert(
-                        "inference.batch".into(),
+                        key!(inference.batch).into(),
                         Self::cited("largest batch that fits (capped at 2048)"),
                     );
                 }
@@ -950,7 +1040,7 @@ impl<'a> Resolver<'a> {
             InferenceValue::Rental { usd_per_hour } => (
                 usd_per_hour.get(),
                 self.sources
-                    .get("inference.rental_usd_per_hour")
+                    .get(key!(inference.rental_usd_per_hour))
                     .cloned()
                     .unwrap_or_else(Source::api),
             ),
@@ -970,15 +1060,19 @@ impl<'a> Resolver<'a> {
         };
         let e_rank = rank(
             self.sources
-                .get("power.electricity_usd_per_kwh")
+                .get(key!(power.electricity_usd_per_kwh))
                 .map(|s| s.kind),
         );
-        let s_rank = rank(self.sources.get("site.power_usd_per_mwh").map(|s| s.kind));
+        let s_rank = rank(
+            self.sources
+                .get(key!(site.power_usd_per_mwh))
+                .map(|s| s.kind),
+        );
         let power_price = match site_price {
             Some(p) if s_rank >= e_rank => Some(UsdPerMwh(p)),
             _ => {
                 self.sources.insert(
-                    "site.power_usd_per_mwh".into(),
+                    key!(site.power_usd_per_mwh).into(),
                     Self::cited(&format!(
                         "the electricity price x 1000 (power.electricity_usd_per_kwh = {electricity}{})",
                         if site_price.is_some() {
@@ -1015,7 +1109,7 @@ impl<'a> Resolver<'a> {
             60
         };
         if months > 0 {
-            let src = self.sources.get("mining.horizon_months").cloned();
+            let src = self.sources.get(key!(mining.horizon_months)).cloned();
             if let Some(src) = src {
                 self.sources.insert("site.horizon_months".into(), src);
             }
@@ -1111,7 +1205,7 @@ impl<'a> Resolver<'a> {
         let mut asics = Vec::new();
         for k in &asic_keys {
             let a = presets::asic(k).ok_or_else(|| EconError::InvalidInput {
-                field: "site.asics".into(),
+                field: key!(site.asics).into(),
                 reason: "unknown ASIC preset (known: s21-xp, s21, s21-pro, s21-xp-hyd, s23-hyd, m60s)",
                 value: k.clone(),
             })?;
@@ -1229,6 +1323,7 @@ impl<'a> Resolver<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     fn parse(text: &str) -> Result<ScenarioFile> {
         ScenarioFile::from_toml(text, Path::new("t.toml"))
@@ -1351,6 +1446,28 @@ mod tests {
         assert_eq!(src.kind, SourceKind::Preset);
         assert!(!src.measured && src.detail.contains("modeled"));
         assert_eq!(s.source_of("power.idle_watts").kind, SourceKind::Assumption);
+    }
+
+    #[test]
+    fn every_input_is_echoed_and_checked_under_its_key() {
+        let tokens = Scenario::new(HashRate(1e9), Watts(500.0));
+        let rental =
+            resolve("[mining]\nhashrate_h_per_s = 1e9\n[inference]\nmethod = \"rental\"\n")
+                .unwrap_or_else(|e| panic!("{e}"));
+        let echoed: BTreeSet<&str> = [tokens, rental]
+            .iter()
+            .flat_map(|s| s.values())
+            .map(|(k, _)| k)
+            .collect();
+        for k in &echoed {
+            assert!(inputs::find(k).is_some(), "{k} is echoed but not declared");
+        }
+        for i in inputs::INPUTS.iter().chain(inputs::DERIVED) {
+            // Custom ASICs are echoed as entries of `site.asics`.
+            if i.key != "site.custom_asics" {
+                assert!(echoed.contains(i.key), "{} is never echoed", i.key);
+            }
+        }
     }
 
     #[test]

@@ -37,7 +37,7 @@
 //! break-even power price is the price at which the first-year net is zero.
 
 use super::error::{self, Result};
-use super::inputs::{self, Value};
+use super::inputs::{self, Value, key};
 use super::mining::{self, Horizon, MiningInputs};
 use super::units::{HashRate, Percent, UsdPerMwh, Watts};
 use serde::Serialize;
@@ -146,41 +146,53 @@ impl SiteInputs {
         let price = self.power_price.unwrap_or(default_price);
         let asics: Vec<&str> = self.asics.iter().map(|a| a.key.as_str()).collect();
         vec![
-            ("site.power_mw", self.power_mw.into()),
-            ("site.power_usd_per_mwh", price.get().into()),
-            ("site.curtail_usd_per_mwh", self.curtail_price.get().into()),
-            ("site.horizon_months", self.horizon_months.into()),
-            ("site.discount_rate_pct", self.discount_rate.get().into()),
-            ("site.mining_pue", self.mining_pue.into()),
-            ("site.ai_pue", self.ai_pue.into()),
+            (key!(site.power_mw), self.power_mw.into()),
+            (key!(site.power_usd_per_mwh), price.get().into()),
             (
-                "site.asic_capex_usd_per_th",
+                key!(site.curtail_usd_per_mwh),
+                self.curtail_price.get().into(),
+            ),
+            ("site.horizon_months", self.horizon_months.into()),
+            (
+                key!(site.discount_rate_pct),
+                self.discount_rate.get().into(),
+            ),
+            (key!(site.mining_pue), self.mining_pue.into()),
+            (key!(site.ai_pue), self.ai_pue.into()),
+            (
+                key!(site.asic_capex_usd_per_th),
                 self.asic_capex_usd_per_th.into(),
             ),
             (
-                "site.lease_usd_per_mw_year",
+                key!(site.lease_usd_per_mw_year),
                 self.lease_usd_per_mw_year.into(),
             ),
             (
-                "site.lease_capex_usd_per_mw",
+                key!(site.lease_capex_usd_per_mw),
                 self.lease_capex_usd_per_mw.into(),
             ),
-            ("site.tenant_pays_power", Value::of(self.tenant_pays_power)),
             (
-                "site.server_watts_per_gpu",
+                key!(site.tenant_pays_power),
+                Value::of(self.tenant_pays_power),
+            ),
+            (
+                key!(site.server_watts_per_gpu),
                 self.server_watts_per_gpu.get().into(),
             ),
             (
-                "site.gpu_server_capex_usd",
+                key!(site.gpu_server_capex_usd),
                 self.gpu_server_capex_usd.into(),
             ),
-            ("site.server_life_months", self.server_life_months.into()),
             (
-                "site.marketplace_fee_pct",
+                key!(site.server_life_months),
+                self.server_life_months.into(),
+            ),
+            (
+                key!(site.marketplace_fee_pct),
                 self.marketplace_fee.get().into(),
             ),
             ("site.rental_usd_per_hour", self.rental_usd_per_hour.into()),
-            ("site.asics", Value::of(asics)),
+            (key!(site.asics), Value::of(asics)),
         ]
     }
 
