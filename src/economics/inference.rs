@@ -421,10 +421,10 @@ pub struct InferenceEstimate {
     pub method: &'static str,
     /// Modeled tokens/s per GPU (tokens method), 0 for rental.
     pub tokens_per_second: TokensPerSecond,
-    /// Revenue per hour at full utilization.
-    pub full_usd_per_hour: UsdPerHour,
     /// Revenue per hour at the given utilization.
     pub usd_per_hour: UsdPerHour,
+    /// Revenue per hour at full utilization.
+    pub full_usd_per_hour: UsdPerHour,
     /// Roofline details (tokens method).
     pub roofline: Option<Roofline>,
     /// Input (prompt) tokens/s per GPU billed with the output (tokens method).

@@ -128,13 +128,10 @@ impl MiningInputs {
 }
 
 /// Expected mining revenue (modeled from the inputs; only the hash rate may
-/// be measured).
+/// be measured). Reports serialize it as it is (fields in report order; an
+/// infinite figure is `null` in JSON).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MiningEstimate {
-    /// Block subsidy at the input height.
-    pub subsidy_btc: Btc,
-    /// Subsidy plus fees per block.
-    pub reward_per_block_btc: Btc,
     /// Expected bitcoin per day, net of pool fee, stale shares and downtime.
     pub btc_per_day: Btc,
     /// `btc_per_day` × BTC price.
@@ -145,7 +142,12 @@ pub struct MiningEstimate {
     pub hashprice_usd_per_ph_day: f64,
     /// Gross hashprice, BTC per PH/s per day.
     pub hashprice_btc_per_ph_day: f64,
+    /// Block subsidy at the input height.
+    pub subsidy_btc: Btc,
+    /// Subsidy plus fees per block.
+    pub reward_per_block_btc: Btc,
     /// Network hash rate implied by the difficulty (D × 2^32 / 600 s).
+    #[serde(rename = "network_hashrate_h_per_s")]
     pub network_hashrate: HashRate,
     /// Expected days between blocks if this hash rate mined solo
     /// (infinite for zero hash rate).
