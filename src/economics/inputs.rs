@@ -1,22 +1,30 @@
 //! Every economics input, declared once.
 //!
-//! One table ([`inputs!`](self) below) names each input of a scenario: its
-//! key (`mining.pool_fee_pct`, the section and field of the TOML file), its
-//! type, its validation [`Rule`] and, when it has one, its command-line flag
-//! (`--pool-fee`). The table expands into:
+//! One table (the `inputs!` invocation below) names each input of a
+//! scenario: its key (`mining.pool_fee_pct`, the section and field of the
+//! TOML file), its type, its validation [`Rule`] and, when it has one, its
+//! command-line flag (`--pool-fee`) with its help line. The table expands
+//! into:
 //!
 //! * the scenario file's section structs ([`MiningSection`],
 //!   [`PowerSection`], [`InferenceSection`], [`SiteSection`],
 //!   [`GpuSection`]), each field documented by the table's line;
-//! * [`INPUTS`], the descriptor of every key, which the resolver reads for
-//!   the flag that set a key, and validation ([`check_all`]) for each key's
-//!   rule, applied to the `(key, value)` lists that reports also echo
-//!   ([`crate::economics::Scenario::input_values`]);
-//! * [`ScenarioFile::set_keys`], the keys a layer sets, which the binary
-//!   checks against the resolved scenario so that no input is silently
-//!   dropped;
+//! * [`INPUTS`], the descriptor of every key: the resolver reads the flag
+//!   that set a key from it, and validation ([`check_all`]) each key's rule,
+//!   applied to the `(key, value)` lists that reports also echo
+//!   ([`crate::economics::Scenario::values`]);
+//! * [`ScenarioFile::set_keys`], the keys a layer sets, which
+//!   [`crate::economics::Scenario::check_used`] holds against the resolved
+//!   scenario so that no input is silently dropped;
 //! * with the `cli` feature, `InputFlags`: the `clap` arguments of every
 //!   flagged input and their copy into a [`ScenarioFile`] layer.
+//!
+//! Each input's default and its citation live where it is resolved
+//! (`Resolver::resolve` in [`crate::economics::scenario`]), since most
+//! depend on other inputs (the GPU preset, the PUE, the method); the
+//! resolver reads it through `input!(section.field)` and the echo lists name
+//! it through `key!(section.field)`, both checked against the table's
+//! sections when the crate builds.
 
 use super::error::{self, Result};
 use super::inference::Precision;
