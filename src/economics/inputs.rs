@@ -81,16 +81,23 @@ pub struct Input {
     pub rule: Rule,
 }
 
+/// The site view's NPV horizon: the mining horizon, else 60 months.
+pub const SITE_HORIZON_MONTHS: &str = "site.horizon_months";
+
+/// The GPU rental price the site view uses: the rental method's price, else
+/// the GPU preset's cited rental.
+pub const SITE_RENTAL_USD_PER_HOUR: &str = "site.rental_usd_per_hour";
+
 /// Inputs the resolver derives from others (no file key or flag of
 /// their own) but reports echo and validation checks.
 pub const DERIVED: &[Input] = &[
     Input {
-        key: "site.horizon_months",
+        key: SITE_HORIZON_MONTHS,
         flag: None,
         rule: Rule::Any,
     },
     Input {
-        key: "site.rental_usd_per_hour",
+        key: SITE_RENTAL_USD_PER_HOUR,
         flag: None,
         rule: Rule::NonNegative,
     },

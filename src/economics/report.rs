@@ -3,6 +3,7 @@
 
 use super::decision::{Choice, Decision, Nets};
 use super::inference::{InferenceEstimate, InferenceValue};
+use super::inputs::key;
 use super::mining::{HorizonMonth, MiningEstimate};
 use super::scenario::{Scenario, Source};
 use super::sensitivity::Sweep;
@@ -126,7 +127,7 @@ pub fn unit_of(key: &str) -> &'static str {
     if key.ends_with("pue") {
         return "ratio";
     }
-    if key == "mining.difficulty" {
+    if key == key!(mining.difficulty) {
         return "difficulty";
     }
     SUFFIXES
@@ -174,8 +175,8 @@ fn finite(x: f64) -> Option<f64> {
 impl EconReport {
     /// Builds the report.
     pub fn new(s: &Scenario, d: &Decision, site: SiteView, sensitivity: Vec<Sweep>) -> Self {
-        let hash_src = s.source_of("mining.hashrate_h_per_s");
-        let watts_src = s.source_of("power.mining_watts");
+        let hash_src = s.source_of(key!(mining.hashrate_h_per_s));
+        let watts_src = s.source_of(key!(power.mining_watts));
         let inputs = s
             .input_values()
             .into_iter()

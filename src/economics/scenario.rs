@@ -1050,7 +1050,7 @@ impl<'a> Resolver<'a> {
             },
         };
         self.sources
-            .insert("site.rental_usd_per_hour".into(), rental_for_site.1);
+            .insert(inputs::SITE_RENTAL_USD_PER_HOUR.into(), rental_for_site.1);
         let site_price = self.pick(input!(site.power_usd_per_mwh), None, None);
         let rank = |k: Option<SourceKind>| match k {
             Some(SourceKind::Flag) => 3,
@@ -1100,7 +1100,7 @@ impl<'a> Resolver<'a> {
             months
         } else {
             self.sources.insert(
-                "site.horizon_months".into(),
+                inputs::SITE_HORIZON_MONTHS.into(),
                 Source::new(
                     SourceKind::Assumption,
                     "ASSUMPTION: 60 months (set --horizon-months)",
@@ -1111,7 +1111,7 @@ impl<'a> Resolver<'a> {
         if months > 0 {
             let src = self.sources.get(key!(mining.horizon_months)).cloned();
             if let Some(src) = src {
-                self.sources.insert("site.horizon_months".into(), src);
+                self.sources.insert(inputs::SITE_HORIZON_MONTHS.into(), src);
             }
         }
         let pue_src = "the scenario's PUE (power.pue)";

@@ -152,7 +152,7 @@ impl SiteInputs {
                 key!(site.curtail_usd_per_mwh),
                 self.curtail_price.get().into(),
             ),
-            ("site.horizon_months", self.horizon_months.into()),
+            (inputs::SITE_HORIZON_MONTHS, self.horizon_months.into()),
             (
                 key!(site.discount_rate_pct),
                 self.discount_rate.get().into(),
@@ -191,7 +191,10 @@ impl SiteInputs {
                 key!(site.marketplace_fee_pct),
                 self.marketplace_fee.get().into(),
             ),
-            ("site.rental_usd_per_hour", self.rental_usd_per_hour.into()),
+            (
+                inputs::SITE_RENTAL_USD_PER_HOUR,
+                self.rental_usd_per_hour.into(),
+            ),
             (key!(site.asics), Value::of(asics)),
         ]
     }
