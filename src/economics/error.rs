@@ -28,6 +28,15 @@ pub enum EconError {
         /// How to set it.
         hint: &'static str,
     },
+    /// An input that was given (by a flag or a scenario file) but that the
+    /// scenario does not use.
+    #[error("{input} is not used: {reason}")]
+    NotUsed {
+        /// The flag, or the scenario file and key, that set it.
+        input: String,
+        /// Why it is not used.
+        reason: &'static str,
+    },
     /// A GPU preset name that is not in [`crate::economics::presets::GPUS`].
     #[error("unknown GPU preset `{name}` (known: {known})")]
     UnknownGpu {

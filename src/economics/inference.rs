@@ -58,6 +58,7 @@
 //! differ by 100× or more, not for capacity planning.
 
 use super::error::{self, EconError, Result};
+use super::inputs::key;
 use super::presets::{GpuPreset, ModelPreset};
 use super::units::{Percent, TokensPerSecond, UsdPerHour, UsdPerMtok};
 use serde::{Deserialize, Serialize};
@@ -251,24 +252,27 @@ pub struct Roofline {
 /// Invalid efficiencies or token counts, a precision the GPU lacks, or
 /// weights that do not fit.
 pub fn roofline(i: &RooflineInputs) -> Result<Roofline> {
-    let bw_eff = error::positive("inference.bandwidth_efficiency", i.bandwidth_efficiency)?;
-    let c_eff = error::positive("inference.compute_efficiency", i.compute_efficiency)?;
+    let bw_eff = error::positive(key!(inference.bandwidth_efficiency), i.bandwidth_efficiency)?;
+    let c_eff = error::positive(key!(inference.compute_efficiency), i.compute_efficiency)?;
     if bw_eff > 1.0 || c_eff > 1.0 {
         return Err(EconError::InvalidInput {
             field: if bw_eff > 1.0 {
-                "inference.bandwidth_efficiency".into()
+                key!(inference.bandwidth_efficiency).into()
             } else {
-                "inference.compute_efficiency".into()
+                key!(inference.compute_efficiency).into()
             },
             reason: "must be a fraction in (0, 1]",
             value: format!("{}", bw_eff.max(c_eff)),
         });
     }
-    error::positive("inference.kv_bytes_per_element", i.kv_bytes_per_element)?;
-    error::positive("inference.gpus_per_replica", f64::from(i.gpus_per_replica))?;
-    error::positive("inference.output_tokens", f64::from(i.output_tokens))?;
+    error::positive(key!(inference.kv_bytes_per_element), i.kv_bytes_per_element)?;
+    error::positive(
+        key!(inference.gpus_per_replica),
+        f64::from(i.gpus_per_replica),
+    )?;
+    error::positive(key!(inference.output_tokens), f64::from(i.output_tokens))?;
     if let Some(b) = i.batch {
-        error::positive("inference.batch", f64::from(b))?;
+        error::positive(key!(inference.batch), f64::from(b))?;
     }
     let n = f64::from(i.gpus_per_replica);
     let peak = i.precision.peak_tflops(&i.gpu)? * 1e12 * n;
@@ -417,10 +421,10 @@ pub struct InferenceEstimate {
     pub method: &'static str,
     /// Modeled tokens/s per GPU (tokens method), 0 for rental.
     pub tokens_per_second: TokensPerSecond,
-    /// Revenue per hour at full utilization.
-    pub full_usd_per_hour: UsdPerHour,
     /// Revenue per hour at the given utilization.
     pub usd_per_hour: UsdPerHour,
+    /// Revenue per hour at full utilization.
+    pub full_usd_per_hour: UsdPerHour,
     /// Roofline details (tokens method).
     pub roofline: Option<Roofline>,
     /// Input (prompt) tokens/s per GPU billed with the output (tokens method).
@@ -441,10 +445,10 @@ pub struct InferenceEstimate {
 /// # Errors
 /// Invalid prices or utilization, or a roofline error.
 pub fn estimate(value: &InferenceValue, utilization: Percent) -> Result<InferenceEstimate> {
-    let u = error::percent("inference.utilization_pct", utilization.get())? / 100.0;
+    let u = error::percent(key!(inference.utilization_pct), utilization.get())? / 100.0;
     match value {
         InferenceValue::Rental { usd_per_hour } => {
-            let r = error::non_negative("inference.rental_usd_per_hour", usd_per_hour.get())?;
+            let r = error::non_negative(key!(inference.rental_usd_per_hour), usd_per_hour.get())?;
             Ok(InferenceEstimate {
                 method: "rental",
                 tokens_per_second: TokensPerSecond(0.0),
@@ -462,9 +466,9 @@ pub fn estimate(value: &InferenceValue, utilization: Percent) -> Result<Inferenc
             usd_per_mtok,
             usd_per_mtok_input,
         } => {
-            let p = error::non_negative("inference.usd_per_mtok", usd_per_mtok.get())?;
+            let p = error::non_negative(key!(inference.usd_per_mtok), usd_per_mtok.get())?;
             let p_in =
-                error::non_negative("inference.usd_per_mtok_input", usd_per_mtok_input.get())?;
+                error::non_negative(key!(inference.usd_per_mtok_input), usd_per_mtok_input.get())?;
             let r = roofline(inputs)?;
             let out_tps = r.tokens_per_second.get();
             let in_tps = if inputs.output_tokens > 0 {

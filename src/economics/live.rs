@@ -33,6 +33,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::inputs::key;
 use crate::gbt::rpc::NodeClient;
 
 /// The public mempool.space REST API's base URL.
@@ -103,10 +104,10 @@ impl LiveInputs {
     /// `(scenario key, value)` for each value present.
     pub fn entries(&self) -> Vec<(&'static str, &LiveValue)> {
         [
-            ("mining.difficulty", &self.difficulty),
-            ("mining.height", &self.height),
-            ("mining.fees_btc_per_block", &self.fees_btc_per_block),
-            ("mining.btc_price_usd", &self.btc_price_usd),
+            (key!(mining.difficulty), &self.difficulty),
+            (key!(mining.height), &self.height),
+            (key!(mining.fees_btc_per_block), &self.fees_btc_per_block),
+            (key!(mining.btc_price_usd), &self.btc_price_usd),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))

@@ -24,6 +24,7 @@
 //! ```
 
 use super::error::{self, Result};
+use super::inputs::{self, Value, key};
 use super::units::{Btc, Difficulty, HashRate, Percent, Usd, UsdPerHour};
 use serde::Serialize;
 
@@ -104,25 +105,33 @@ impl MiningInputs {
     /// negative or non-finite number, zero difficulty, or a percentage out of
     /// 0–100.
     pub fn validate(&self) -> Result<()> {
-        error::non_negative("mining.hashrate_h_per_s", self.hashrate.get())?;
-        error::positive("mining.difficulty", self.difficulty.get())?;
-        error::non_negative("mining.fees_btc_per_block", self.fees_per_block.get())?;
-        error::percent("mining.pool_fee_pct", self.pool_fee.get())?;
-        error::percent("mining.stale_pct", self.stale.get())?;
-        error::percent("mining.uptime_pct", self.uptime.get())?;
-        error::non_negative("mining.btc_price_usd", self.btc_price.get())?;
-        Ok(())
+        inputs::check_all(&self.values())
+    }
+
+    /// Each field under its scenario key, as reports echo it; [`Self::validate`]
+    /// checks each by its key's [`inputs::Rule`].
+    pub fn values(&self) -> [(&'static str, Value); 8] {
+        [
+            (key!(mining.hashrate_h_per_s), self.hashrate.get().into()),
+            (key!(mining.difficulty), self.difficulty.get().into()),
+            (key!(mining.height), self.height.into()),
+            (
+                key!(mining.fees_btc_per_block),
+                self.fees_per_block.get().into(),
+            ),
+            (key!(mining.pool_fee_pct), self.pool_fee.get().into()),
+            (key!(mining.stale_pct), self.stale.get().into()),
+            (key!(mining.uptime_pct), self.uptime.get().into()),
+            (key!(mining.btc_price_usd), self.btc_price.get().into()),
+        ]
     }
 }
 
 /// Expected mining revenue (modeled from the inputs; only the hash rate may
-/// be measured).
+/// be measured). Reports serialize it as it is (fields in report order; an
+/// infinite figure is `null` in JSON).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MiningEstimate {
-    /// Block subsidy at the input height.
-    pub subsidy_btc: Btc,
-    /// Subsidy plus fees per block.
-    pub reward_per_block_btc: Btc,
     /// Expected bitcoin per day, net of pool fee, stale shares and downtime.
     pub btc_per_day: Btc,
     /// `btc_per_day` × BTC price.
@@ -133,7 +142,12 @@ pub struct MiningEstimate {
     pub hashprice_usd_per_ph_day: f64,
     /// Gross hashprice, BTC per PH/s per day.
     pub hashprice_btc_per_ph_day: f64,
+    /// Block subsidy at the input height.
+    pub subsidy_btc: Btc,
+    /// Subsidy plus fees per block.
+    pub reward_per_block_btc: Btc,
     /// Network hash rate implied by the difficulty (D × 2^32 / 600 s).
+    #[serde(rename = "network_hashrate_h_per_s")]
     pub network_hashrate: HashRate,
     /// Expected days between blocks if this hash rate mined solo
     /// (infinite for zero hash rate).
@@ -244,23 +258,23 @@ pub fn project(
 ) -> Result<Vec<HorizonMonth>> {
     inputs.validate()?;
     let g = error::finite(
-        "mining.difficulty_growth_pct_per_month",
+        key!(mining.difficulty_growth_pct_per_month),
         horizon.difficulty_growth_pct_per_month,
     )?;
     if g <= -100.0 {
         return Err(error::EconError::InvalidInput {
-            field: "mining.difficulty_growth_pct_per_month".into(),
+            field: key!(mining.difficulty_growth_pct_per_month).into(),
             reason: "must be greater than -100",
             value: format!("{g}"),
         });
     }
     let p = error::finite(
-        "mining.btc_price_change_pct_per_month",
+        key!(mining.btc_price_change_pct_per_month),
         horizon.btc_price_change_pct_per_month,
     )?;
     if p <= -100.0 {
         return Err(error::EconError::InvalidInput {
-            field: "mining.btc_price_change_pct_per_month".into(),
+            field: key!(mining.btc_price_change_pct_per_month).into(),
             reason: "must be greater than -100",
             value: format!("{p}"),
         });

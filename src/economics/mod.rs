@@ -16,6 +16,7 @@
 //! * [`presets`]: cited GPU, model, ASIC, network and price figures;
 //! * [`live`]: difficulty, height, fees and BTC price from a node or a
 //!   REST API, with a cache and offline fallback;
+//! * [`inputs`]: every input's key, flag and rule, declared once;
 //! * [`scenario`]: inputs with their provenance and the TOML file format;
 //! * [`report`]: the `hashwatt.econ/1` JSON and Markdown reports;
 //! * [`bench`](mod@bench): reading `hashwatt.bench/1` reports;
@@ -62,6 +63,7 @@ pub mod bench;
 pub mod decision;
 mod error;
 pub mod inference;
+pub mod inputs;
 pub mod live;
 pub mod mining;
 pub mod power;

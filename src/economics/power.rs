@@ -14,6 +14,17 @@ pub enum IdleMode {
     PoweredDown,
 }
 
+impl std::str::FromStr for IdleMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "on" => Ok(IdleMode::On),
+            "powered-down" | "off" => Ok(IdleMode::PoweredDown),
+            _ => Err(format!("expected `on` or `powered-down`, got `{s}`")),
+        }
+    }
+}
+
 /// Cost per hour of drawing `watts` at `price`, with the facility overhead
 /// `pue` (total facility power ÷ IT power; 1.0 means no overhead).
 ///

@@ -1,9 +1,10 @@
 //! The `hashwatt.econ/2` report: JSON for machines, Markdown and CSV for
 //! people and spreadsheets.
 
-use super::decision::{Choice, Decision};
-use super::inference::{InferenceValue, Roofline};
-use super::mining::HorizonMonth;
+use super::decision::{Choice, Decision, Nets};
+use super::inference::{InferenceEstimate, InferenceValue};
+use super::inputs::key;
+use super::mining::{HorizonMonth, MiningEstimate};
 use super::scenario::{Scenario, Source};
 use super::sensitivity::Sweep;
 use super::site::SiteView;
@@ -19,31 +20,17 @@ pub const ECON_SCHEMA: &str = "hashwatt.econ/2";
 /// `hashwatt.econ/2` contract); `compare` still reads them.
 pub const ECON_SCHEMA_V1: &str = "hashwatt.econ/1";
 
-/// Mining section.
+/// Mining section: the model's estimate as it is, with the hash rate and
+/// whether it was measured.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MiningSection {
     /// Hash rate used, H/s.
     pub hashrate_h_per_s: f64,
     /// Whether that hash rate was measured (bench report).
     pub hashrate_measured: bool,
-    /// Expected BTC/day (net of pool fee, stale, downtime). Modeled.
-    pub btc_per_day: f64,
-    /// USD/day. Modeled.
-    pub usd_per_day: f64,
-    /// USD/hour. Modeled.
-    pub usd_per_hour: f64,
-    /// Gross hashprice, USD/PH/s/day. Modeled.
-    pub hashprice_usd_per_ph_day: f64,
-    /// Gross hashprice, BTC/PH/s/day. Modeled.
-    pub hashprice_btc_per_ph_day: f64,
-    /// Block subsidy at the height, BTC.
-    pub subsidy_btc: f64,
-    /// Subsidy + fees, BTC.
-    pub reward_per_block_btc: f64,
-    /// Network hash rate implied by the difficulty, H/s.
-    pub network_hashrate_h_per_s: f64,
-    /// Expected days per block mining solo (null if infinite).
-    pub solo_days_per_block: Option<f64>,
+    /// Expected revenue. Modeled.
+    #[serde(flatten)]
+    pub estimate: MiningEstimate,
     /// `"modeled"`.
     pub basis: &'static str,
 }
@@ -65,40 +52,14 @@ pub struct PowerSection {
     pub basis: &'static str,
 }
 
-/// Inference section.
+/// Inference section: the model's estimate as it is.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InferenceSection {
-    /// `"tokens"` or `"rental"`.
-    pub method: &'static str,
-    /// Modeled tokens/s per GPU (0 for rental).
-    pub tokens_per_second: f64,
-    /// Revenue per hour at the utilization, USD.
-    pub usd_per_hour: f64,
-    /// Revenue per hour at full utilization, USD.
-    pub full_usd_per_hour: f64,
-    /// Roofline details.
-    pub roofline: Option<Roofline>,
-    /// Input (prompt) tokens/s per GPU billed (tokens method).
-    pub input_tokens_per_second: f64,
-    /// Part of `full_usd_per_hour` billed for input tokens, USD.
-    pub input_usd_per_hour: f64,
-    /// What the same GPU rents for per hour, USD.
-    pub rental_usd_per_hour: Option<f64>,
-    /// Whether a fully used hour of tokens is worth more than the rental.
-    pub tokens_exceed_rental: bool,
+    /// Inference value. Modeled.
+    #[serde(flatten)]
+    pub estimate: InferenceEstimate,
     /// `"modeled"`.
     pub basis: &'static str,
-}
-
-/// Net per hour per option.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NetSection {
-    /// Mining.
-    pub mine: f64,
-    /// Inference.
-    pub infer: f64,
-    /// Idle.
-    pub idle: f64,
 }
 
 /// Decision section.
@@ -107,7 +68,7 @@ pub struct DecisionSection {
     /// `"mine"`, `"infer"` or `"idle"`.
     pub winner: Choice,
     /// Net USD/hour per option.
-    pub net_usd_per_hour: NetSection,
+    pub net_usd_per_hour: Nets,
     /// Winner's lead over the runner-up, USD/hour.
     pub margin_usd_per_hour: f64,
     /// Mining revenue ÷ mining power cost.
@@ -166,7 +127,7 @@ pub fn unit_of(key: &str) -> &'static str {
     if key.ends_with("pue") {
         return "ratio";
     }
-    if key == "mining.difficulty" {
+    if key == key!(mining.difficulty) {
         return "difficulty";
     }
     SUFFIXES
@@ -214,8 +175,8 @@ fn finite(x: f64) -> Option<f64> {
 impl EconReport {
     /// Builds the report.
     pub fn new(s: &Scenario, d: &Decision, site: SiteView, sensitivity: Vec<Sweep>) -> Self {
-        let hash_src = s.source_of("mining.hashrate_h_per_s");
-        let watts_src = s.source_of("power.mining_watts");
+        let hash_src = s.source_of(key!(mining.hashrate_h_per_s));
+        let watts_src = s.source_of(key!(power.mining_watts));
         let inputs = s
             .input_values()
             .into_iter()
@@ -242,15 +203,7 @@ impl EconReport {
             mining: MiningSection {
                 hashrate_h_per_s: s.mining.hashrate.get(),
                 hashrate_measured: hash_src.measured,
-                btc_per_day: d.mining.btc_per_day.get(),
-                usd_per_day: d.mining.usd_per_day.get(),
-                usd_per_hour: d.mining.usd_per_hour.get(),
-                hashprice_usd_per_ph_day: d.mining.hashprice_usd_per_ph_day,
-                hashprice_btc_per_ph_day: d.mining.hashprice_btc_per_ph_day,
-                subsidy_btc: d.mining.subsidy_btc.get(),
-                reward_per_block_btc: d.mining.reward_per_block_btc.get(),
-                network_hashrate_h_per_s: d.mining.network_hashrate.get(),
-                solo_days_per_block: finite(d.mining.solo_days_per_block),
+                estimate: d.mining.clone(),
                 basis: "modeled",
             },
             power: PowerSection {
@@ -266,24 +219,12 @@ impl EconReport {
                 },
             },
             inference: InferenceSection {
-                method: d.inference.method,
-                tokens_per_second: d.inference.tokens_per_second.get(),
-                usd_per_hour: d.inference.usd_per_hour.get(),
-                full_usd_per_hour: d.inference.full_usd_per_hour.get(),
-                roofline: d.inference.roofline.clone(),
-                input_tokens_per_second: d.inference.input_tokens_per_second.get(),
-                input_usd_per_hour: d.inference.input_usd_per_hour.get(),
-                rental_usd_per_hour: d.inference.rental_usd_per_hour,
-                tokens_exceed_rental: d.inference.tokens_exceed_rental,
+                estimate: d.inference.clone(),
                 basis: "modeled",
             },
             decision: DecisionSection {
                 winner: d.winner,
-                net_usd_per_hour: NetSection {
-                    mine: d.net_usd_per_hour.mine.get(),
-                    infer: d.net_usd_per_hour.infer.get(),
-                    idle: d.net_usd_per_hour.idle.get(),
-                },
+                net_usd_per_hour: d.net_usd_per_hour,
                 margin_usd_per_hour: d.margin_usd_per_hour,
                 mining_revenue_to_power_cost: finite(d.mining_revenue_to_power_cost),
                 breakeven_btc_price_usd: b.btc_price_usd,
@@ -341,7 +282,7 @@ impl EconReport {
                     "**Plainly: mining does not pay for its electricity.** This device earns {} per hour mining \
                      and burns {} of electricity doing it: revenue covers {} of the power cost \
                      ({}).\n",
-                    usd(m.usd_per_hour),
+                    usd(m.estimate.usd_per_hour.get()),
                     usd(p.usd_per_hour),
                     pct(r * 100.0),
                     power_cost_ratio(r)
@@ -351,7 +292,7 @@ impl EconReport {
                 let _ = writeln!(
                     o,
                     "Mining earns {} per hour against {} of electricity ({}x its power cost).\n",
-                    usd(m.usd_per_hour),
+                    usd(m.estimate.usd_per_hour.get()),
                     usd(p.usd_per_hour),
                     figure(Some(r), 4)
                 );
@@ -362,7 +303,7 @@ impl EconReport {
                     "Power costs nothing in this scenario: mining draws {} W and earns {} per hour \
                      with no power bill to cover.\n",
                     figure(Some(p.mining_watts), 4),
-                    usd(m.usd_per_hour)
+                    usd(m.estimate.usd_per_hour.get())
                 );
             }
             None => {
@@ -375,18 +316,18 @@ impl EconReport {
         let _ = writeln!(
             o,
             "| mine | {} | {} | {} |",
-            figure(Some(m.usd_per_hour), 4),
+            figure(Some(m.estimate.usd_per_hour.get()), 4),
             figure(Some(p.usd_per_hour), 4),
-            figure(Some(n.mine), 4)
+            figure(Some(n.mine.get()), 4)
         );
         let _ = writeln!(
             o,
             "| infer ({} at {}) | {} | {} | {} |",
-            self.inference.method,
+            self.inference.estimate.method,
             pct(s.utilization.get()),
-            figure(Some(self.inference.usd_per_hour), 4),
+            figure(Some(self.inference.estimate.usd_per_hour.get()), 4),
             figure(Some(p.inference_usd_per_hour), 4),
-            figure(Some(n.infer), 4)
+            figure(Some(n.infer.get()), 4)
         );
         let _ = writeln!(
             o,
@@ -396,7 +337,7 @@ impl EconReport {
                 super::power::IdleMode::PoweredDown => "powered down",
             },
             figure(Some(p.idle_usd_per_hour), 4),
-            figure(Some(n.idle), 4)
+            figure(Some(n.idle.get()), 4)
         );
         let _ = writeln!(
             o,
@@ -485,22 +426,27 @@ impl EconReport {
         let _ = writeln!(
             o,
             "| block subsidy at height {} | {} BTC |",
-            s.mining.height, m.subsidy_btc
+            s.mining.height,
+            m.estimate.subsidy_btc.get()
         );
         let _ = writeln!(
             o,
             "| hashprice (gross) | {} /PH/s/day ({:.8} BTC) |",
-            usd(m.hashprice_usd_per_ph_day),
-            m.hashprice_btc_per_ph_day
+            usd(m.estimate.hashprice_usd_per_ph_day),
+            m.estimate.hashprice_btc_per_ph_day
         );
-        let _ = writeln!(o, "| BTC per day | {:.3e} |", m.btc_per_day);
-        let _ = writeln!(o, "| USD per day | {} |", figure(Some(m.usd_per_day), 4));
+        let _ = writeln!(o, "| BTC per day | {:.3e} |", m.estimate.btc_per_day.get());
+        let _ = writeln!(
+            o,
+            "| USD per day | {} |",
+            figure(Some(m.estimate.usd_per_day.get()), 4)
+        );
         let _ = writeln!(
             o,
             "| network hash rate implied by difficulty | {} |",
-            hashrate(m.network_hashrate_h_per_s)
+            hashrate(m.estimate.network_hashrate.get())
         );
-        if let Some(days) = m.solo_days_per_block {
+        if let Some(days) = finite(m.estimate.solo_days_per_block) {
             let _ = writeln!(
                 o,
                 "| expected wait for a block mining solo | {:.3e} years |",
@@ -509,7 +455,7 @@ impl EconReport {
         }
         let _ = writeln!(o);
 
-        let i = &self.inference;
+        let i = &self.inference.estimate;
         let _ = writeln!(o, "## Inference (modeled)\n");
         if let (
             Some(r),
@@ -535,11 +481,11 @@ impl EconReport {
                 ri.output_tokens,
                 r.batch,
                 r.decode_bound,
-                i.tokens_per_second,
+                i.tokens_per_second.get(),
                 figure(Some(usd_per_mtok.get()), 4),
-                i.input_tokens_per_second,
+                i.input_tokens_per_second.get(),
                 figure(Some(usd_per_mtok_input.get()), 4),
-                usd(i.full_usd_per_hour)
+                usd(i.full_usd_per_hour.get())
             );
             if let Some(rent) = i.rental_usd_per_hour {
                 if i.tokens_exceed_rental {
@@ -548,16 +494,16 @@ impl EconReport {
                         "**The tokens of a fully used GPU-hour ({}) are worth more than the same GPU rents \
                          for ({} per hour; tokens {:.1}x the rental)**: the market would rent the GPU out \
                          instead, so read the token value as optimistic.\n",
-                        usd(i.full_usd_per_hour),
+                        usd(i.full_usd_per_hour.get()),
                         usd(rent),
-                        i.full_usd_per_hour / rent
+                        i.full_usd_per_hour.get() / rent
                     );
                 } else {
                     let _ = writeln!(
                         o,
                         "The same GPU rents for {} per hour; a fully used hour of tokens is worth {}.\n",
                         usd(rent),
-                        usd(i.full_usd_per_hour)
+                        usd(i.full_usd_per_hour.get())
                     );
                 }
             }
@@ -565,7 +511,7 @@ impl EconReport {
             let _ = writeln!(
                 o,
                 "Rental at {} per GPU-hour when rented.\n",
-                usd(i.full_usd_per_hour)
+                usd(i.full_usd_per_hour.get())
             );
         }
 

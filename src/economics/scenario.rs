@@ -39,6 +39,8 @@
 
 use super::error::{EconError, Result};
 use super::inference::{InferenceValue, Precision, RooflineInputs};
+use super::inputs::{self, Value, key};
+pub use super::inputs::{GpuSection, InferenceSection, MiningSection, PowerSection, SiteSection};
 use super::mining::{Horizon, MiningInputs};
 use super::power::IdleMode;
 use super::presets::{self, network};
@@ -116,40 +118,6 @@ impl Source {
     }
 }
 
-/// `[mining]` table.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct MiningSection {
-    pub hashrate_h_per_s: Option<f64>,
-    pub difficulty: Option<f64>,
-    pub height: Option<u32>,
-    pub btc_price_usd: Option<f64>,
-    pub fees_btc_per_block: Option<f64>,
-    pub pool_fee_pct: Option<f64>,
-    pub stale_pct: Option<f64>,
-    pub uptime_pct: Option<f64>,
-    pub horizon_months: Option<u32>,
-    pub difficulty_growth_pct_per_month: Option<f64>,
-    pub btc_price_change_pct_per_month: Option<f64>,
-}
-
-/// `[power]` table.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct PowerSection {
-    pub electricity_usd_per_kwh: Option<f64>,
-    pub pue: Option<f64>,
-    /// Watts while mining (default: bench report, else GPU max power).
-    pub mining_watts: Option<f64>,
-    /// Watts while serving inference (default: GPU max power).
-    pub inference_watts: Option<f64>,
-    /// Watts while on but idle.
-    pub idle_watts: Option<f64>,
-    pub idle_mode: Option<IdleMode>,
-}
-
 /// How inference value is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -160,90 +128,25 @@ pub enum Method {
     Rental,
 }
 
-/// `[inference]` table.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct InferenceSection {
-    pub method: Option<Method>,
-    pub gpu: Option<String>,
-    pub model: Option<String>,
-    pub precision: Option<Precision>,
-    pub usd_per_mtok: Option<f64>,
-    pub usd_per_mtok_input: Option<f64>,
-    pub rental_usd_per_hour: Option<f64>,
-    pub utilization_pct: Option<f64>,
-    pub input_tokens: Option<u32>,
-    pub output_tokens: Option<u32>,
-    pub batch: Option<u32>,
-    pub gpus_per_replica: Option<u32>,
-    pub bandwidth_efficiency: Option<f64>,
-    pub compute_efficiency: Option<f64>,
-    pub kv_bytes_per_element: Option<f64>,
+impl std::str::FromStr for Method {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "tokens" => Ok(Method::Tokens),
+            "rental" => Ok(Method::Rental),
+            _ => Err(format!("expected `tokens` or `rental`, got `{s}`")),
+        }
+    }
 }
 
 /// A custom ASIC in `[[site.custom_asics]]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct CustomAsic {
+    /// Display name (its key is the name in kebab case).
     pub name: String,
+    /// Efficiency, J/TH.
     pub j_per_th: f64,
-}
-
-/// `[site]` table.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct SiteSection {
-    /// Site size, MW of facility power.
-    pub power_mw: Option<f64>,
-    /// Site power price (default: the electricity price × 1000).
-    pub power_usd_per_mwh: Option<f64>,
-    /// Paid per MWh not drawn when curtailing (default 0: stay off).
-    pub curtail_usd_per_mwh: Option<f64>,
-    /// Discount rate for NPV, percent per year.
-    pub discount_rate_pct: Option<f64>,
-    /// ASIC preset keys.
-    pub asics: Option<Vec<String>>,
-    pub custom_asics: Option<Vec<CustomAsic>>,
-    /// PUE of the mining facility (default: `power.pue`).
-    pub mining_pue: Option<f64>,
-    /// PUE of the AI hall (default: `power.pue`).
-    pub ai_pue: Option<f64>,
-    /// ASIC price, USD per TH/s.
-    pub asic_capex_usd_per_th: Option<f64>,
-    /// AI lease income, USD per MW of IT load per year.
-    pub lease_usd_per_mw_year: Option<f64>,
-    /// AI hall fit-out capex, USD per MW.
-    pub lease_capex_usd_per_mw: Option<f64>,
-    /// Whether the AI tenant pays for its power.
-    pub tenant_pays_power: Option<bool>,
-    /// GPU server wall power per GPU, W.
-    pub server_watts_per_gpu: Option<f64>,
-    /// GPU server price per GPU it holds, USD.
-    pub gpu_server_capex_usd: Option<f64>,
-    /// GPU server service life, months.
-    pub server_life_months: Option<u32>,
-    /// Marketplace fee on GPU rental revenue, percent.
-    pub marketplace_fee_pct: Option<f64>,
-}
-
-/// `[gpu]` table: a custom GPU, given as figures that replace the chosen
-/// preset's (`inference.gpu`) one by one.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GpuSection {
-    /// Memory capacity, GB.
-    pub memory_gb: Option<f64>,
-    /// Peak memory bandwidth, TB/s.
-    pub bandwidth_tb_s: Option<f64>,
-    /// Dense BF16/FP16 tensor TFLOPS.
-    pub fp16_tflops: Option<f64>,
-    /// Dense FP8 tensor TFLOPS (0: no FP8).
-    pub fp8_tflops: Option<f64>,
-    /// Maximum board power, W.
-    pub board_watts: Option<f64>,
 }
 
 /// A scenario file (every field optional).
@@ -485,15 +388,16 @@ impl Scenario {
     }
 
     /// Resolves a scenario from an optional file, an optional bench report
-    /// and optional flag overrides (a [`ScenarioFile`] built from flags,
-    /// with `flag_names` mapping input keys to the flag that set them).
+    /// and optional flag overrides (a [`ScenarioFile`] built from flags;
+    /// each key's flag, for its provenance, is the one in
+    /// [`super::inputs::INPUTS`]).
     ///
     /// # Errors
     /// A missing hash rate, an unknown preset, or any invalid input.
     pub fn resolve(
         file: Option<(&ScenarioFile, &Path)>,
         bench: Option<&BenchInput>,
-        flags: Option<(&ScenarioFile, &BTreeMap<&'static str, &'static str>)>,
+        flags: Option<&ScenarioFile>,
     ) -> Result<Self> {
         let file_layer = file.map(|(f, p)| {
             (
@@ -533,7 +437,7 @@ impl Scenario {
                         .ok()
                         .filter(|_| v.value.fract() == 0.0 && v.value >= 0.0)
                         .ok_or_else(|| EconError::InvalidInput {
-                            field: "mining.height".into(),
+                            field: key!(mining.height).into(),
                             reason: "must be a block height (a whole number up to 4294967295)",
                             value: format!("{} (live)", v.value),
                         })?;
@@ -553,6 +457,84 @@ impl Scenario {
         Ok(set)
     }
 
+    /// Why input `key` is not used by this scenario, if it is not: roofline
+    /// inputs under the rental method, the rental price under the tokens
+    /// method, GPU server inputs when the GPU options are left out of the
+    /// site view.
+    pub fn unused_reason(&self, key: &str) -> Option<&'static str> {
+        if !self.sources.contains_key(key) {
+            return Some(match &self.inference {
+                InferenceValue::Rental { .. } if key.starts_with("inference.") => {
+                    "with --method rental the inference value is the rental price per GPU-hour, \
+                     so roofline inputs and the token price are not used"
+                }
+                InferenceValue::Tokens { .. } if key.starts_with("inference.") => {
+                    "with --method tokens the inference value comes from the roofline and the \
+                     token price, not from a rental price"
+                }
+                _ => "nothing in this scenario reads it",
+            });
+        }
+        let server = [
+            key!(site.server_watts_per_gpu),
+            key!(site.server_life_months),
+            key!(site.marketplace_fee_pct),
+        ];
+        (self.site.gpu_server_capex_usd.is_none() && server.contains(&key)).then_some(
+            "the site view leaves gpu-cloud and gpu-mining out without a GPU server price; \
+             set --gpu-server-capex-usd",
+        )
+    }
+
+    /// Refuses inputs, set by `flags` or by a scenario `file`, that this
+    /// scenario (resolved from them) does not use, so nothing a user gives
+    /// is silently dropped.
+    ///
+    /// # Errors
+    /// [`EconError::NotUsed`] for the first unused input, named by its flag
+    /// or by the file and key.
+    pub fn check_used(
+        &self,
+        file: Option<(&ScenarioFile, &Path)>,
+        flags: &ScenarioFile,
+    ) -> Result<()> {
+        let flag_keys = flags.set_keys();
+        for &key in &flag_keys {
+            if let Some(reason) = self.unused_reason(key) {
+                let flag = inputs::flag_of(key).unwrap_or("a flag");
+                return Err(EconError::NotUsed {
+                    input: flag.to_owned(),
+                    reason,
+                });
+            }
+        }
+        let Some((file, path)) = file else {
+            return Ok(());
+        };
+        // A flag that switches the method or the horizon may leave the file's
+        // inputs for the other setting unread: that is what overriding means.
+        let overridden = |key: &str| {
+            let decider = if key.starts_with("inference.") {
+                key!(inference.method)
+            } else {
+                key!(mining.horizon_months)
+            };
+            flag_keys.contains(&decider)
+        };
+        for key in file.set_keys() {
+            if overridden(key) {
+                continue;
+            }
+            if let Some(reason) = self.unused_reason(key) {
+                return Err(EconError::NotUsed {
+                    input: format!("scenario {}: `{key}`", path.display()),
+                    reason,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The provenance of input `key`.
     pub fn source_of(&self, key: &str) -> Source {
         self.sources.get(key).cloned().unwrap_or_else(Source::api)
@@ -563,170 +545,129 @@ impl Scenario {
     /// # Errors
     /// [`EconError::InvalidInput`] for the first bad field.
     pub fn validate(&self) -> Result<()> {
-        use super::error as v;
-        self.mining.validate()?;
-        v::non_negative(
-            "power.electricity_usd_per_kwh",
-            self.power.electricity.get(),
-        )?;
-        v::at_least_one("power.pue", self.power.pue)?;
-        v::non_negative("power.mining_watts", self.power.mining_watts.get())?;
-        v::non_negative("power.inference_watts", self.power.inference_watts.get())?;
-        v::non_negative("power.idle_watts", self.power.idle_watts.get())?;
-        v::percent("inference.utilization_pct", self.utilization.get())?;
-        v::horizon_months("mining.horizon_months", self.horizon.months)?;
-        v::finite(
-            "mining.difficulty_growth_pct_per_month",
-            self.horizon.difficulty_growth_pct_per_month,
-        )?;
-        v::finite(
-            "mining.btc_price_change_pct_per_month",
-            self.horizon.btc_price_change_pct_per_month,
-        )?;
-        match &self.inference {
-            InferenceValue::Rental { usd_per_hour } => {
-                v::non_negative("inference.rental_usd_per_hour", usd_per_hour.get())?;
-            }
-            InferenceValue::Tokens {
-                roofline,
-                usd_per_mtok,
-                usd_per_mtok_input,
-            } => {
-                v::non_negative("inference.usd_per_mtok", usd_per_mtok.get())?;
-                v::non_negative("inference.usd_per_mtok_input", usd_per_mtok_input.get())?;
-                super::inference::roofline(roofline)?;
-            }
+        inputs::check_all(&self.values())?;
+        if let InferenceValue::Tokens { roofline, .. } = &self.inference {
+            super::inference::roofline(roofline)?;
         }
-        self.site.validate()?;
-        Ok(())
+        self.site.validate()
     }
 
     /// Every input as `(key, value)`, in report order.
     pub fn input_values(&self) -> Vec<(&'static str, serde_json::Value)> {
-        use serde_json::json;
-        let mut v = vec![
-            ("mining.hashrate_h_per_s", json!(self.mining.hashrate.get())),
-            ("mining.difficulty", json!(self.mining.difficulty.get())),
-            ("mining.height", json!(self.mining.height)),
-            ("mining.btc_price_usd", json!(self.mining.btc_price.get())),
+        self.values()
+            .into_iter()
+            .map(|(k, v)| (k, v.to_json()))
+            .collect()
+    }
+
+    /// Every input as `(key, value)`: what reports echo and what
+    /// [`Self::validate`] checks, each by its key's [`inputs::Rule`].
+    pub fn values(&self) -> Vec<(&'static str, Value)> {
+        let mut v = self.mining.values().to_vec();
+        let (p, h) = (&self.power, &self.horizon);
+        v.extend([
             (
-                "mining.fees_btc_per_block",
-                json!(self.mining.fees_per_block.get()),
+                key!(power.electricity_usd_per_kwh),
+                p.electricity.get().into(),
             ),
-            ("mining.pool_fee_pct", json!(self.mining.pool_fee.get())),
-            ("mining.stale_pct", json!(self.mining.stale.get())),
-            ("mining.uptime_pct", json!(self.mining.uptime.get())),
-            ("mining.horizon_months", json!(self.horizon.months)),
+            (key!(power.pue), p.pue.into()),
+            (key!(power.mining_watts), p.mining_watts.get().into()),
+            (key!(power.inference_watts), p.inference_watts.get().into()),
+            (key!(power.idle_watts), p.idle_watts.get().into()),
+            (key!(power.idle_mode), Value::of(p.idle_mode)),
             (
-                "mining.difficulty_growth_pct_per_month",
-                json!(self.horizon.difficulty_growth_pct_per_month),
+                key!(inference.utilization_pct),
+                self.utilization.get().into(),
+            ),
+            (key!(mining.horizon_months), h.months.into()),
+            (
+                key!(mining.difficulty_growth_pct_per_month),
+                h.difficulty_growth_pct_per_month.into(),
             ),
             (
-                "mining.btc_price_change_pct_per_month",
-                json!(self.horizon.btc_price_change_pct_per_month),
+                key!(mining.btc_price_change_pct_per_month),
+                h.btc_price_change_pct_per_month.into(),
             ),
-            (
-                "power.electricity_usd_per_kwh",
-                json!(self.power.electricity.get()),
-            ),
-            ("power.pue", json!(self.power.pue)),
-            ("power.mining_watts", json!(self.power.mining_watts.get())),
-            (
-                "power.inference_watts",
-                json!(self.power.inference_watts.get()),
-            ),
-            ("power.idle_watts", json!(self.power.idle_watts.get())),
-            ("power.idle_mode", json!(self.power.idle_mode)),
-            ("inference.utilization_pct", json!(self.utilization.get())),
-        ];
-        if let InferenceValue::Tokens { roofline: r, .. } = &self.inference {
-            v.extend([
-                ("gpu.memory_gb", json!(r.gpu.memory_gb)),
-                ("gpu.bandwidth_tb_s", json!(r.gpu.bandwidth_tb_s)),
-                ("gpu.fp16_tflops", json!(r.gpu.fp16_tflops)),
-                ("gpu.fp8_tflops", json!(r.gpu.fp8_tflops.unwrap_or(0.0))),
-                ("gpu.board_watts", json!(r.gpu.board_watts.get())),
-            ]);
-        }
+        ]);
         match &self.inference {
-            InferenceValue::Rental { usd_per_hour } => {
-                v.push(("inference.method", json!("rental")));
-                v.push(("inference.rental_usd_per_hour", json!(usd_per_hour.get())));
-            }
+            InferenceValue::Rental { usd_per_hour } => v.extend([
+                (key!(inference.method), Value::of(Method::Rental)),
+                (
+                    key!(inference.rental_usd_per_hour),
+                    usd_per_hour.get().into(),
+                ),
+            ]),
             InferenceValue::Tokens {
                 roofline: r,
                 usd_per_mtok,
                 usd_per_mtok_input,
             } => {
-                v.push(("inference.method", json!("tokens")));
-                v.push(("inference.gpu", json!(r.gpu.key)));
-                v.push(("inference.model", json!(r.model.key)));
-                v.push(("inference.precision", json!(r.precision)));
-                v.push(("inference.usd_per_mtok", json!(usd_per_mtok.get())));
-                v.push((
-                    "inference.usd_per_mtok_input",
-                    json!(usd_per_mtok_input.get()),
-                ));
-                v.push(("inference.input_tokens", json!(r.input_tokens)));
-                v.push(("inference.output_tokens", json!(r.output_tokens)));
-                v.push(("inference.batch", json!(r.batch)));
-                v.push(("inference.gpus_per_replica", json!(r.gpus_per_replica)));
-                v.push((
-                    "inference.bandwidth_efficiency",
-                    json!(r.bandwidth_efficiency),
-                ));
-                v.push(("inference.compute_efficiency", json!(r.compute_efficiency)));
-                v.push((
-                    "inference.kv_bytes_per_element",
-                    json!(r.kv_bytes_per_element),
-                ));
+                v.extend([
+                    (key!(inference.method), Value::of(Method::Tokens)),
+                    (key!(inference.usd_per_mtok), usd_per_mtok.get().into()),
+                    (
+                        key!(inference.usd_per_mtok_input),
+                        usd_per_mtok_input.get().into(),
+                    ),
+                    (key!(inference.gpu), Value::of(r.gpu.key)),
+                    (key!(inference.model), Value::of(r.model.key)),
+                    (key!(inference.precision), Value::of(r.precision)),
+                    (
+                        key!(inference.bandwidth_efficiency),
+                        r.bandwidth_efficiency.into(),
+                    ),
+                    (
+                        key!(inference.compute_efficiency),
+                        r.compute_efficiency.into(),
+                    ),
+                    (
+                        key!(inference.kv_bytes_per_element),
+                        r.kv_bytes_per_element.into(),
+                    ),
+                    (key!(inference.gpus_per_replica), r.gpus_per_replica.into()),
+                    (key!(inference.input_tokens), r.input_tokens.into()),
+                    (key!(inference.output_tokens), r.output_tokens.into()),
+                    (key!(inference.batch), r.batch.into()),
+                ]);
+                v.extend(gpu_values(&r.gpu));
             }
         }
-        let st = &self.site;
-        let power_price = st.power_price.unwrap_or(self.power.electricity.per_mwh());
-        v.extend([
-            ("site.power_mw", json!(st.power_mw)),
-            ("site.power_usd_per_mwh", json!(power_price.get())),
-            ("site.curtail_usd_per_mwh", json!(st.curtail_price.get())),
-            ("site.horizon_months", json!(st.horizon_months)),
-            ("site.discount_rate_pct", json!(st.discount_rate.get())),
-            ("site.mining_pue", json!(st.mining_pue)),
-            ("site.ai_pue", json!(st.ai_pue)),
-            (
-                "site.asic_capex_usd_per_th",
-                json!(st.asic_capex_usd_per_th),
-            ),
-            (
-                "site.lease_usd_per_mw_year",
-                json!(st.lease_usd_per_mw_year),
-            ),
-            (
-                "site.lease_capex_usd_per_mw",
-                json!(st.lease_capex_usd_per_mw),
-            ),
-            ("site.tenant_pays_power", json!(st.tenant_pays_power)),
-            (
-                "site.server_watts_per_gpu",
-                json!(st.server_watts_per_gpu.get()),
-            ),
-            ("site.gpu_server_capex_usd", json!(st.gpu_server_capex_usd)),
-            ("site.server_life_months", json!(st.server_life_months)),
-            ("site.marketplace_fee_pct", json!(st.marketplace_fee.get())),
-            ("site.rental_usd_per_hour", json!(st.rental_usd_per_hour)),
-            (
-                "site.asics",
-                json!(st.asics.iter().map(|a| a.key.clone()).collect::<Vec<_>>()),
-            ),
-        ]);
+        let power_price = self.power.electricity.per_mwh();
+        v.extend(self.site.values(power_price));
         v
     }
+}
+
+/// A GPU's figures under their `[gpu]` keys.
+fn gpu_values(gpu: &crate::hardware::GpuSpec) -> [(&'static str, Value); 5] {
+    [
+        (key!(gpu.memory_gb), gpu.memory_gb.into()),
+        (key!(gpu.bandwidth_tb_s), gpu.bandwidth_tb_s.into()),
+        (key!(gpu.fp16_tflops), gpu.fp16_tflops.into()),
+        (key!(gpu.board_watts), gpu.board_watts.get().into()),
+        (key!(gpu.fp8_tflops), gpu.fp8_tflops.unwrap_or(0.0).into()),
+    ]
+}
+
+/// An input's key and its getter on a layer.
+type Field<G> = (&'static str, G);
+
+/// The [`Field`] at `section.field`: the key is the path, so it cannot drift
+/// from the field it reads.
+macro_rules! input {
+    ($section:ident . $field:ident) => {
+        (
+            concat!(stringify!($section), ".", stringify!($field)),
+            |f: &ScenarioFile| Option::clone(&f.$section.$field),
+        )
+    };
 }
 
 /// Layered lookup: flags > bench > file > defaults.
 struct Resolver<'a> {
     file: Option<(&'a ScenarioFile, Source)>,
     bench: Option<&'a BenchInput>,
-    flags: Option<(&'a ScenarioFile, &'a BTreeMap<&'static str, &'static str>)>,
+    flags: Option<&'a ScenarioFile>,
     sources: BTreeMap<String, Source>,
 }
 
@@ -734,7 +675,7 @@ impl<'a> Resolver<'a> {
     fn new(
         file: Option<(&'a ScenarioFile, Source)>,
         bench: Option<&'a BenchInput>,
-        flags: Option<(&'a ScenarioFile, &'a BTreeMap<&'static str, &'static str>)>,
+        flags: Option<&'a ScenarioFile>,
     ) -> Self {
         Resolver {
             file,
@@ -747,14 +688,13 @@ impl<'a> Resolver<'a> {
     /// Picks `key` from flags, then `bench`, then the file, else `default`.
     fn pick<T>(
         &mut self,
-        key: &'static str,
-        get: impl Fn(&ScenarioFile) -> Option<T>,
+        (key, get): Field<impl Fn(&ScenarioFile) -> Option<T>>,
         bench: Option<(T, Source)>,
         default: Option<(T, Source)>,
     ) -> Option<T> {
-        let found = if let Some(v) = self.flags.and_then(|(f, names)| {
+        let found = if let Some(v) = self.flags.and_then(|f| {
             get(f).map(|v| {
-                let flag = names.get(key).copied().unwrap_or("command line");
+                let flag = super::inputs::flag_of(key).unwrap_or("command line");
                 (v, Source::new(SourceKind::Flag, flag))
             })
         }) {
@@ -801,26 +741,15 @@ impl<'a> Resolver<'a> {
             )
         });
         let hashrate = self
-            .pick(
-                "mining.hashrate_h_per_s",
-                |f| f.mining.hashrate_h_per_s,
-                bench_hash,
-                None,
-            )
+            .pick(input!(mining.hashrate_h_per_s), bench_hash, None)
             .ok_or(EconError::Missing {
-                field: "mining.hashrate_h_per_s",
+                field: key!(mining.hashrate_h_per_s),
                 hint: "pass --bench REPORT.json or --hashrate, or set it in the scenario file",
             })?;
-        let difficulty = self.num(
-            "mining.difficulty",
-            |f| f.mining.difficulty,
-            network::DIFFICULTY,
-            net,
-        );
+        let difficulty = self.num(input!(mining.difficulty), network::DIFFICULTY, net);
         let height = self
             .pick(
-                "mining.height",
-                |f| f.mining.height,
+                input!(mining.height),
                 None,
                 Some((
                     network::HEIGHT,
@@ -828,43 +757,29 @@ impl<'a> Resolver<'a> {
                 )),
             )
             .unwrap_or(network::HEIGHT);
-        let btc_price = self.num(
-            "mining.btc_price_usd",
-            |f| f.mining.btc_price_usd,
-            network::BTC_PRICE_USD,
-            net,
-        );
+        let btc_price = self.num(input!(mining.btc_price_usd), network::BTC_PRICE_USD, net);
         let fees = self.num(
-            "mining.fees_btc_per_block",
-            |f| f.mining.fees_btc_per_block,
+            input!(mining.fees_btc_per_block),
             network::FEES_BTC_PER_BLOCK,
             "derived: 17 BTC of fees in the week to 12 Jan 2026 (Luxor) / ~1,008 blocks",
         );
-        let pool_fee = self.num(
-            "mining.pool_fee_pct",
-            |f| f.mining.pool_fee_pct,
-            0.0,
-            neutral,
-        );
-        let stale = self.num("mining.stale_pct", |f| f.mining.stale_pct, 0.0, neutral);
-        let uptime = self.num("mining.uptime_pct", |f| f.mining.uptime_pct, 100.0, neutral);
+        let pool_fee = self.num(input!(mining.pool_fee_pct), 0.0, neutral);
+        let stale = self.num(input!(mining.stale_pct), 0.0, neutral);
+        let uptime = self.num(input!(mining.uptime_pct), 100.0, neutral);
         let months = self
             .pick(
-                "mining.horizon_months",
-                |f| f.mining.horizon_months,
+                input!(mining.horizon_months),
                 None,
                 Some((0, Self::cited("no projection unless asked"))),
             )
             .unwrap_or(0);
         let dg = self.num(
-            "mining.difficulty_growth_pct_per_month",
-            |f| f.mining.difficulty_growth_pct_per_month,
+            input!(mining.difficulty_growth_pct_per_month),
             0.0,
             "flat unless set",
         );
         let pg = self.num(
-            "mining.btc_price_change_pct_per_month",
-            |f| f.mining.btc_price_change_pct_per_month,
+            input!(mining.btc_price_change_pct_per_month),
             0.0,
             "flat unless set",
         );
@@ -872,8 +787,7 @@ impl<'a> Resolver<'a> {
         // Inference presets (needed for power defaults).
         let gpu_key = self
             .pick(
-                "inference.gpu",
-                |f| f.inference.gpu.clone(),
+                input!(inference.gpu),
                 None,
                 Some((
                     "h100-sxm".to_owned(),
@@ -883,46 +797,31 @@ impl<'a> Resolver<'a> {
             .unwrap_or_else(|| "h100-sxm".into());
         let mut gpu = *presets::gpu(&gpu_key)?;
         let spec = |what: &str| format!("{} {what} ({})", gpu.name, gpu.source);
-        gpu.memory_gb = self.num(
-            "gpu.memory_gb",
-            |f| f.gpu.memory_gb,
-            gpu.memory_gb,
-            &spec("memory"),
-        );
+        gpu.memory_gb = self.num(input!(gpu.memory_gb), gpu.memory_gb, &spec("memory"));
         gpu.bandwidth_tb_s = self.num(
-            "gpu.bandwidth_tb_s",
-            |f| f.gpu.bandwidth_tb_s,
+            input!(gpu.bandwidth_tb_s),
             gpu.bandwidth_tb_s,
             &spec("memory bandwidth"),
         );
         gpu.fp16_tflops = self.num(
-            "gpu.fp16_tflops",
-            |f| f.gpu.fp16_tflops,
+            input!(gpu.fp16_tflops),
             gpu.fp16_tflops,
             &spec("dense FP16 TFLOPS"),
         );
         let fp8 = self.num(
-            "gpu.fp8_tflops",
-            |f| f.gpu.fp8_tflops,
+            input!(gpu.fp8_tflops),
             gpu.fp8_tflops.unwrap_or(0.0),
             &spec("dense FP8 TFLOPS (0: none)"),
         );
-        gpu.fp8_tflops = (fp8 > 0.0).then_some(fp8);
         gpu.board_watts = Watts(self.num(
-            "gpu.board_watts",
-            |f| f.gpu.board_watts,
+            input!(gpu.board_watts),
             gpu.board_watts.get(),
             &spec("board power"),
         ));
-        for (key, v) in [
-            ("gpu.memory_gb", gpu.memory_gb),
-            ("gpu.bandwidth_tb_s", gpu.bandwidth_tb_s),
-            ("gpu.fp16_tflops", gpu.fp16_tflops),
-            ("gpu.board_watts", gpu.board_watts.get()),
-        ] {
-            super::error::positive(key, v)?;
-        }
-        super::error::non_negative("gpu.fp8_tflops", fp8)?;
+        // Checked as given (a negative FP8 figure is an error, not "none").
+        gpu.fp8_tflops = Some(fp8);
+        inputs::check_all(&gpu_values(&gpu))?;
+        gpu.fp8_tflops = (fp8 > 0.0).then_some(fp8);
         let preset_src = |what: &str| {
             Source::new(
                 SourceKind::Preset,
@@ -932,14 +831,12 @@ impl<'a> Resolver<'a> {
 
         // Power.
         let electricity = self.num(
-            "power.electricity_usd_per_kwh",
-            |f| f.power.electricity_usd_per_kwh,
+            input!(power.electricity_usd_per_kwh),
             presets::power::ELECTRICITY_USD_PER_KWH,
             presets::power::ELECTRICITY_SOURCE,
         );
         let pue = self.num(
-            "power.pue",
-            |f| f.power.pue,
+            input!(power.pue),
             presets::power::PUE,
             presets::power::PUE_SOURCE,
         );
@@ -966,8 +863,7 @@ impl<'a> Resolver<'a> {
         });
         let mining_watts = self
             .pick(
-                "power.mining_watts",
-                |f| f.power.mining_watts,
+                input!(power.mining_watts),
                 bench_watts,
                 Some((
                     gpu.board_watts.get(),
@@ -977,8 +873,7 @@ impl<'a> Resolver<'a> {
             .unwrap_or(gpu.board_watts.get());
         let inference_watts = self
             .pick(
-                "power.inference_watts",
-                |f| f.power.inference_watts,
+                input!(power.inference_watts),
                 None,
                 Some((
                     gpu.board_watts.get(),
@@ -1001,8 +896,7 @@ impl<'a> Resolver<'a> {
         let idle_default = gpu.idle_watts().get();
         let idle_watts = self
             .pick(
-                "power.idle_watts",
-                |f| f.power.idle_watts,
+                input!(power.idle_watts),
                 bench_idle,
                 Some((
                     idle_default,
@@ -1015,8 +909,7 @@ impl<'a> Resolver<'a> {
             .unwrap_or(idle_default);
         let idle_mode = self
             .pick(
-                "power.idle_mode",
-                |f| f.power.idle_mode,
+                input!(power.idle_mode),
                 None,
                 Some((IdleMode::On, Self::cited("GPU left on"))),
             )
@@ -1025,28 +918,25 @@ impl<'a> Resolver<'a> {
         // Inference value.
         let method = self
             .pick(
-                "inference.method",
-                |f| f.inference.method,
+                input!(inference.method),
                 None,
                 Some((Method::Tokens, Self::cited("roofline tokens"))),
             )
             .unwrap_or(Method::Tokens);
         let utilization = self.num(
-            "inference.utilization_pct",
-            |f| f.inference.utilization_pct,
+            input!(inference.utilization_pct),
             100.0,
             "upper bound: every second of the hour is paid for (set yours)",
         );
         let inference = match method {
             Method::Rental => {
                 let rental = presets::rental(gpu.key).ok_or(EconError::Missing {
-                    field: "inference.rental_usd_per_hour",
+                    field: key!(inference.rental_usd_per_hour),
                     hint: "no rental price is known for this GPU; set it in the scenario or with \
                            --rental-usd-per-hour",
                 })?;
                 let r = self.num(
-                    "inference.rental_usd_per_hour",
-                    |f| f.inference.rental_usd_per_hour,
+                    input!(inference.rental_usd_per_hour),
                     rental.usd_per_hour,
                     rental.source,
                 );
@@ -1057,8 +947,7 @@ impl<'a> Resolver<'a> {
             Method::Tokens => {
                 let model_key = self
                     .pick(
-                        "inference.model",
-                        |f| f.inference.model.clone(),
+                        input!(inference.model),
                         None,
                         Some((
                             "llama-3.1-8b".to_owned(),
@@ -1074,8 +963,7 @@ impl<'a> Resolver<'a> {
                 };
                 let precision = self
                     .pick(
-                        "inference.precision",
-                        |f| f.inference.precision,
+                        input!(inference.precision),
                         None,
                         Some((
                             default_precision,
@@ -1084,14 +972,12 @@ impl<'a> Resolver<'a> {
                     )
                     .unwrap_or(default_precision);
                 let price = self.num(
-                    "inference.usd_per_mtok",
-                    |f| f.inference.usd_per_mtok,
+                    input!(inference.usd_per_mtok),
                     model.usd_per_mtok,
                     model.price_source,
                 );
                 let price_input = self.num(
-                    "inference.usd_per_mtok_input",
-                    |f| f.inference.usd_per_mtok_input,
+                    input!(inference.usd_per_mtok_input),
                     model.usd_per_mtok_input,
                     model.price_source,
                 );
@@ -1099,51 +985,45 @@ impl<'a> Resolver<'a> {
                 let tp = "TensorRT-LLM ISL/OSL 1000/1000 (perf-overview.md, docs/sources.md)";
                 ri.input_tokens = self
                     .pick(
-                        "inference.input_tokens",
-                        |f| f.inference.input_tokens,
+                        input!(inference.input_tokens),
                         None,
                         Some((1000, Self::cited(tp))),
                     )
                     .unwrap_or(1000);
                 ri.output_tokens = self
                     .pick(
-                        "inference.output_tokens",
-                        |f| f.inference.output_tokens,
+                        input!(inference.output_tokens),
                         None,
                         Some((1000, Self::cited(tp))),
                     )
                     .unwrap_or(1000);
-                ri.batch = self.pick("inference.batch", |f| f.inference.batch, None, None);
+                ri.batch = self.pick(input!(inference.batch), None, None);
                 if ri.batch.is_none() {
                     self.sources.insert(
-                        "inference.batch".into(),
+                        key!(inference.batch).into(),
                         Self::cited("largest batch that fits (capped at 2048)"),
                     );
                 }
                 ri.gpus_per_replica = self
                     .pick(
-                        "inference.gpus_per_replica",
-                        |f| f.inference.gpus_per_replica,
+                        input!(inference.gpus_per_replica),
                         None,
                         Some((1, Self::cited("one GPU"))),
                     )
                     .unwrap_or(1);
                 let cal = "calibrated to TensorRT-LLM 1000/1000 Llama-3.1-8B H100/H200 (see economics::inference)";
                 ri.bandwidth_efficiency = self.num(
-                    "inference.bandwidth_efficiency",
-                    |f| f.inference.bandwidth_efficiency,
+                    input!(inference.bandwidth_efficiency),
                     super::inference::BANDWIDTH_EFFICIENCY,
                     cal,
                 );
                 ri.compute_efficiency = self.num(
-                    "inference.compute_efficiency",
-                    |f| f.inference.compute_efficiency,
+                    input!(inference.compute_efficiency),
                     super::inference::COMPUTE_EFFICIENCY,
                     cal,
                 );
                 ri.kv_bytes_per_element = self.num(
-                    "inference.kv_bytes_per_element",
-                    |f| f.inference.kv_bytes_per_element,
+                    input!(inference.kv_bytes_per_element),
                     precision.kv_bytes_per_element(),
                     "from the precision (FP8 KV for FP8, else 16-bit)",
                 );
@@ -1160,7 +1040,7 @@ impl<'a> Resolver<'a> {
             InferenceValue::Rental { usd_per_hour } => (
                 usd_per_hour.get(),
                 self.sources
-                    .get("inference.rental_usd_per_hour")
+                    .get(key!(inference.rental_usd_per_hour))
                     .cloned()
                     .unwrap_or_else(Source::api),
             ),
@@ -1170,13 +1050,8 @@ impl<'a> Resolver<'a> {
             },
         };
         self.sources
-            .insert("site.rental_usd_per_hour".into(), rental_for_site.1);
-        let site_price = self.pick(
-            "site.power_usd_per_mwh",
-            |f| f.site.power_usd_per_mwh,
-            None,
-            None,
-        );
+            .insert(inputs::SITE_RENTAL_USD_PER_HOUR.into(), rental_for_site.1);
+        let site_price = self.pick(input!(site.power_usd_per_mwh), None, None);
         let rank = |k: Option<SourceKind>| match k {
             Some(SourceKind::Flag) => 3,
             Some(SourceKind::Bench) => 2,
@@ -1185,15 +1060,19 @@ impl<'a> Resolver<'a> {
         };
         let e_rank = rank(
             self.sources
-                .get("power.electricity_usd_per_kwh")
+                .get(key!(power.electricity_usd_per_kwh))
                 .map(|s| s.kind),
         );
-        let s_rank = rank(self.sources.get("site.power_usd_per_mwh").map(|s| s.kind));
+        let s_rank = rank(
+            self.sources
+                .get(key!(site.power_usd_per_mwh))
+                .map(|s| s.kind),
+        );
         let power_price = match site_price {
             Some(p) if s_rank >= e_rank => Some(UsdPerMwh(p)),
             _ => {
                 self.sources.insert(
-                    "site.power_usd_per_mwh".into(),
+                    key!(site.power_usd_per_mwh).into(),
                     Self::cited(&format!(
                         "the electricity price x 1000 (power.electricity_usd_per_kwh = {electricity}{})",
                         if site_price.is_some() {
@@ -1206,16 +1085,14 @@ impl<'a> Resolver<'a> {
                 None
             }
         };
-        let power_mw = self.num("site.power_mw", |f| f.site.power_mw, 1.0, "one megawatt");
+        let power_mw = self.num(input!(site.power_mw), 1.0, "one megawatt");
         let curtail = self.num(
-            "site.curtail_usd_per_mwh",
-            |f| f.site.curtail_usd_per_mwh,
+            input!(site.curtail_usd_per_mwh),
             0.0,
             "stay off: no demand-response payment or sell-back assumed",
         );
         let discount = self.assumed(
-            "site.discount_rate_pct",
-            |f| f.site.discount_rate_pct,
+            input!(site.discount_rate_pct),
             10.0,
             "ASSUMPTION: 10 % a year cost of capital; set yours",
         );
@@ -1223,7 +1100,7 @@ impl<'a> Resolver<'a> {
             months
         } else {
             self.sources.insert(
-                "site.horizon_months".into(),
+                inputs::SITE_HORIZON_MONTHS.into(),
                 Source::new(
                     SourceKind::Assumption,
                     "ASSUMPTION: 60 months (set --horizon-months)",
@@ -1232,37 +1109,33 @@ impl<'a> Resolver<'a> {
             60
         };
         if months > 0 {
-            let src = self.sources.get("mining.horizon_months").cloned();
+            let src = self.sources.get(key!(mining.horizon_months)).cloned();
             if let Some(src) = src {
-                self.sources.insert("site.horizon_months".into(), src);
+                self.sources.insert(inputs::SITE_HORIZON_MONTHS.into(), src);
             }
         }
         let pue_src = "the scenario's PUE (power.pue)";
-        let mining_pue = self.num("site.mining_pue", |f| f.site.mining_pue, pue, pue_src);
-        let ai_pue = self.num("site.ai_pue", |f| f.site.ai_pue, pue, pue_src);
+        let mining_pue = self.num(input!(site.mining_pue), pue, pue_src);
+        let ai_pue = self.num(input!(site.ai_pue), pue, pue_src);
         let per_th = crate::hardware::ASIC_USD_PER_TH;
         let asic_capex = self.num(
-            "site.asic_capex_usd_per_th",
-            |f| f.site.asic_capex_usd_per_th,
+            input!(site.asic_capex_usd_per_th),
             per_th.value,
             per_th.source,
         );
         let lease = self.num(
-            "site.lease_usd_per_mw_year",
-            |f| f.site.lease_usd_per_mw_year,
+            input!(site.lease_usd_per_mw_year),
             presets::site::AI_LEASE_CORE_SCIENTIFIC_USD_PER_MW_YEAR,
             presets::site::AI_LEASE_SOURCE,
         );
         let lease_capex = self.num(
-            "site.lease_capex_usd_per_mw",
-            |f| f.site.lease_capex_usd_per_mw,
+            input!(site.lease_capex_usd_per_mw),
             presets::site::AI_FIT_OUT_USD_PER_MW,
             presets::site::AI_FIT_OUT_SOURCE,
         );
         let tenant_pays = self
             .pick(
-                "site.tenant_pays_power",
-                |f| f.site.tenant_pays_power,
+                input!(site.tenant_pays_power),
                 None,
                 Some((
                     false,
@@ -1276,8 +1149,7 @@ impl<'a> Resolver<'a> {
         let (sw, sw_src, sw_assumed) = gpu.server_watts();
         let server_watts = self
             .pick(
-                "site.server_watts_per_gpu",
-                |f| f.site.server_watts_per_gpu,
+                input!(site.server_watts_per_gpu),
                 None,
                 Some((
                     sw.get(),
@@ -1293,8 +1165,7 @@ impl<'a> Resolver<'a> {
             )
             .unwrap_or(sw.get());
         let server_capex = self.pick(
-            "site.gpu_server_capex_usd",
-            |f| f.site.gpu_server_capex_usd,
+            input!(site.gpu_server_capex_usd),
             None,
             gpu.server_capex_usd_per_gpu.map(|c| {
                 (
@@ -1305,8 +1176,7 @@ impl<'a> Resolver<'a> {
         );
         let life = self
             .pick(
-                "site.server_life_months",
-                |f| f.site.server_life_months,
+                input!(site.server_life_months),
                 None,
                 Some((
                     48,
@@ -1318,15 +1188,13 @@ impl<'a> Resolver<'a> {
             )
             .unwrap_or(48);
         let fee = self.num(
-            "site.marketplace_fee_pct",
-            |f| f.site.marketplace_fee_pct,
+            input!(site.marketplace_fee_pct),
             0.0,
             "neutral default: rented directly, no marketplace fee (set yours)",
         );
         let asic_keys = self
             .pick(
-                "site.asics",
-                |f| f.site.asics.clone(),
+                input!(site.asics),
                 None,
                 Some((
                     vec!["s21-xp".to_owned(), "s21".to_owned()],
@@ -1337,7 +1205,7 @@ impl<'a> Resolver<'a> {
         let mut asics = Vec::new();
         for k in &asic_keys {
             let a = presets::asic(k).ok_or_else(|| EconError::InvalidInput {
-                field: "site.asics".into(),
+                field: key!(site.asics).into(),
                 reason: "unknown ASIC preset (known: s21-xp, s21, s21-pro, s21-xp-hyd, s23-hyd, m60s)",
                 value: k.clone(),
             })?;
@@ -1350,12 +1218,7 @@ impl<'a> Resolver<'a> {
             });
         }
         let custom = self
-            .pick(
-                "site.custom_asics",
-                |f| f.site.custom_asics.clone(),
-                None,
-                None,
-            )
+            .pick(input!(site.custom_asics), None, None)
             .unwrap_or_default();
         for c in custom {
             let key = c.name.trim().to_ascii_lowercase().replace([' ', '_'], "-");
@@ -1370,13 +1233,13 @@ impl<'a> Resolver<'a> {
 
         let name = self
             .flags
-            .and_then(|(f, _)| f.name.clone())
+            .and_then(|f| f.name.clone())
             .or_else(|| self.file.as_ref().and_then(|(f, _)| f.name.clone()))
             .unwrap_or_else(|| "hashwatt scenario".into());
 
         let date = self
             .flags
-            .and_then(|(f, _)| f.date.clone())
+            .and_then(|f| f.date.clone())
             .or_else(|| self.file.as_ref().and_then(|(f, _)| f.date.clone()));
         let scenario = Scenario {
             name,
@@ -1434,14 +1297,12 @@ impl<'a> Resolver<'a> {
     /// Like [`Self::num`], with a default that is an assumption, not a citation.
     fn assumed(
         &mut self,
-        key: &'static str,
-        get: impl Fn(&ScenarioFile) -> Option<f64>,
+        input: Field<impl Fn(&ScenarioFile) -> Option<f64>>,
         default: f64,
         why: &str,
     ) -> f64 {
         self.pick(
-            key,
-            get,
+            input,
             None,
             Some((default, Source::new(SourceKind::Assumption, why))),
         )
@@ -1450,12 +1311,11 @@ impl<'a> Resolver<'a> {
 
     fn num(
         &mut self,
-        key: &'static str,
-        get: impl Fn(&ScenarioFile) -> Option<f64>,
+        input: Field<impl Fn(&ScenarioFile) -> Option<f64>>,
         default: f64,
         cite: &str,
     ) -> f64 {
-        self.pick(key, get, None, Some((default, Self::cited(cite))))
+        self.pick(input, None, Some((default, Self::cited(cite))))
             .unwrap_or(default)
     }
 }
@@ -1463,6 +1323,7 @@ impl<'a> Resolver<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     fn parse(text: &str) -> Result<ScenarioFile> {
         ScenarioFile::from_toml(text, Path::new("t.toml"))
@@ -1555,7 +1416,6 @@ mod tests {
             },
             ..Default::default()
         };
-        let names = BTreeMap::from([("mining.btc_price_usd", "--btc-price")]);
         let bench = BenchInput {
             path: "b.json".into(),
             backend: "gpu".into(),
@@ -1565,12 +1425,8 @@ mod tests {
             watts_measured: true,
             meter: "nvml:H100".into(),
         };
-        let s = Scenario::resolve(
-            Some((&f, Path::new("t.toml"))),
-            Some(&bench),
-            Some((&flags, &names)),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let s = Scenario::resolve(Some((&f, Path::new("t.toml"))), Some(&bench), Some(&flags))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.mining.btc_price.get(), 60_000.0);
         assert_eq!(s.source_of("mining.btc_price_usd").kind, SourceKind::Flag);
         assert_eq!(s.source_of("mining.btc_price_usd").detail, "--btc-price");
@@ -1590,6 +1446,28 @@ mod tests {
         assert_eq!(src.kind, SourceKind::Preset);
         assert!(!src.measured && src.detail.contains("modeled"));
         assert_eq!(s.source_of("power.idle_watts").kind, SourceKind::Assumption);
+    }
+
+    #[test]
+    fn every_input_is_echoed_and_checked_under_its_key() {
+        let tokens = Scenario::new(HashRate(1e9), Watts(500.0));
+        let rental =
+            resolve("[mining]\nhashrate_h_per_s = 1e9\n[inference]\nmethod = \"rental\"\n")
+                .unwrap_or_else(|e| panic!("{e}"));
+        let echoed: BTreeSet<&str> = [tokens, rental]
+            .iter()
+            .flat_map(|s| s.values())
+            .map(|(k, _)| k)
+            .collect();
+        for k in &echoed {
+            assert!(inputs::find(k).is_some(), "{k} is echoed but not declared");
+        }
+        for i in inputs::INPUTS.iter().chain(inputs::DERIVED) {
+            // Custom ASICs are echoed as entries of `site.asics`.
+            if i.key != "site.custom_asics" {
+                assert!(echoed.contains(i.key), "{} is never echoed", i.key);
+            }
+        }
     }
 
     #[test]

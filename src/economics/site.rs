@@ -37,6 +37,7 @@
 //! break-even power price is the price at which the first-year net is zero.
 
 use super::error::{self, Result};
+use super::inputs::{self, Value, key};
 use super::mining::{self, Horizon, MiningInputs};
 use super::units::{HashRate, Percent, UsdPerMwh, Watts};
 use serde::Serialize;
@@ -138,28 +139,73 @@ impl SiteInputs {
         }
     }
 
+    /// Each input under its scenario key, as reports echo it, with
+    /// `default_price` standing for an unset site power price;
+    /// [`Self::validate`] checks each by its key's [`inputs::Rule`].
+    pub fn values(&self, default_price: UsdPerMwh) -> Vec<(&'static str, Value)> {
+        let price = self.power_price.unwrap_or(default_price);
+        let asics: Vec<&str> = self.asics.iter().map(|a| a.key.as_str()).collect();
+        vec![
+            (key!(site.power_mw), self.power_mw.into()),
+            (key!(site.power_usd_per_mwh), price.get().into()),
+            (
+                key!(site.curtail_usd_per_mwh),
+                self.curtail_price.get().into(),
+            ),
+            (inputs::SITE_HORIZON_MONTHS, self.horizon_months.into()),
+            (
+                key!(site.discount_rate_pct),
+                self.discount_rate.get().into(),
+            ),
+            (key!(site.mining_pue), self.mining_pue.into()),
+            (key!(site.ai_pue), self.ai_pue.into()),
+            (
+                key!(site.asic_capex_usd_per_th),
+                self.asic_capex_usd_per_th.into(),
+            ),
+            (
+                key!(site.lease_usd_per_mw_year),
+                self.lease_usd_per_mw_year.into(),
+            ),
+            (
+                key!(site.lease_capex_usd_per_mw),
+                self.lease_capex_usd_per_mw.into(),
+            ),
+            (
+                key!(site.tenant_pays_power),
+                Value::of(self.tenant_pays_power),
+            ),
+            (
+                key!(site.server_watts_per_gpu),
+                self.server_watts_per_gpu.get().into(),
+            ),
+            (
+                key!(site.gpu_server_capex_usd),
+                self.gpu_server_capex_usd.into(),
+            ),
+            (
+                key!(site.server_life_months),
+                self.server_life_months.into(),
+            ),
+            (
+                key!(site.marketplace_fee_pct),
+                self.marketplace_fee.get().into(),
+            ),
+            (
+                inputs::SITE_RENTAL_USD_PER_HOUR,
+                self.rental_usd_per_hour.into(),
+            ),
+            (key!(site.asics), Value::of(asics)),
+        ]
+    }
+
     /// Checks the inputs.
     ///
     /// # Errors
     /// Negative or non-finite prices, PUE below 1, non-positive J/TH, ...
     pub fn validate(&self) -> Result<()> {
-        error::positive("site.power_mw", self.power_mw)?;
-        if let Some(p) = self.power_price {
-            error::non_negative("site.power_usd_per_mwh", p.get())?;
-        }
-        error::non_negative("site.curtail_usd_per_mwh", self.curtail_price.get())?;
-        error::non_negative("site.discount_rate_pct", self.discount_rate.get())?;
-        error::at_least_one("site.mining_pue", self.mining_pue)?;
-        error::at_least_one("site.ai_pue", self.ai_pue)?;
-        error::non_negative("site.asic_capex_usd_per_th", self.asic_capex_usd_per_th)?;
-        error::non_negative("site.lease_usd_per_mw_year", self.lease_usd_per_mw_year)?;
-        error::non_negative("site.lease_capex_usd_per_mw", self.lease_capex_usd_per_mw)?;
-        error::positive("site.server_watts_per_gpu", self.server_watts_per_gpu.get())?;
-        if let Some(c) = self.gpu_server_capex_usd {
-            error::non_negative("site.gpu_server_capex_usd", c)?;
-        }
-        error::percent("site.marketplace_fee_pct", self.marketplace_fee.get())?;
-        error::non_negative("site.rental_usd_per_hour", self.rental_usd_per_hour)?;
+        // An unset site price follows the electricity price, checked there.
+        inputs::check_all(&self.values(UsdPerMwh(0.0)))?;
         for a in &self.asics {
             error::positive("site.custom_asics.j_per_th", a.j_per_th)?;
         }
