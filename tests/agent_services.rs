@@ -109,11 +109,7 @@ fn a_real_prometheus_scrapes_the_agent_and_its_series_move() {
             "no `prometheus` binary (apt-get install prometheus, or .ci/prometheus.sh)",
         );
     }
-    let mut pool = pool::TestPool::start(pool::PoolOptions {
-        difficulty: 0.0002,
-        ..pool::PoolOptions::default()
-    })
-    .unwrap_or_else(|e| panic!("test pool: {e}"));
+    let mut pool = pool::TestPool::easy();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
@@ -244,11 +240,7 @@ fn slurm_preempts_the_agent_which_stops_within_grace_and_is_requeued() {
         })
         .and_then(|g| g.parse().ok())
         .unwrap_or_else(|| panic!("no scavenger partition with a GraceTime: see .ci/slurm.sh"));
-    let mut pool = pool::TestPool::start(pool::PoolOptions {
-        difficulty: 0.0002,
-        ..pool::PoolOptions::default()
-    })
-    .unwrap_or_else(|e| panic!("test pool: {e}"));
+    let mut pool = pool::TestPool::easy();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let books_path = dir.path().join("books.jsonl");
     let log = dir.path().join("agent-job.log");

@@ -13,6 +13,18 @@ use serde_json::Value;
 /// Mainnet block 1: any header does; the agent only needs something to hash.
 pub const HEADER: &str = "010000006fe28c0ab6f1b372c1a6a246ae63f74f931e8365e15a089c68d6190000000000982051fd1e4ba744bbbe680e1fee14677ba1a3c3540bf7b1cdb606e857233e0e61bc6649ffff001d01e36299";
 
+/// Whether a GPU adapter is there for the GPU tests; without one they skip
+/// (after saying so), unless `HASHWATT_REQUIRE_GPU=1` makes that a failure.
+pub fn gpu_or_skip() -> bool {
+    let require = std::env::var("HASHWATT_REQUIRE_GPU").is_ok_and(|v| v == "1");
+    if hashwatt::gpu::adapter::adapters().is_empty() {
+        assert!(!require, "HASHWATT_REQUIRE_GPU=1 but no GPU adapter");
+        eprintln!("skipped: no GPU adapter");
+        return false;
+    }
+    true
+}
+
 /// A port nothing listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -181,6 +181,16 @@ fn now() -> u32 {
 }
 
 impl TestPool {
+    /// A pool at difficulty 0.0002: shares every few thousand hashes, for
+    /// the agent's end-to-end tests.
+    pub fn easy() -> TestPool {
+        TestPool::start(PoolOptions {
+            difficulty: 0.0002,
+            ..PoolOptions::default()
+        })
+        .unwrap_or_else(|e| panic!("test pool: {e}"))
+    }
+
     /// Binds 127.0.0.1 and starts accepting.
     pub fn start(opts: PoolOptions) -> io::Result<TestPool> {
         let listener = TcpListener::bind(("127.0.0.1", opts.port))?;
