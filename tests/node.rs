@@ -5,6 +5,8 @@
 //! and the template's transaction, the BIP 34 height, the payout output, the
 //! witness commitment and the coinbase's witness reserved value.
 
+#[path = "support/agent.rs"]
+mod agent;
 mod common;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -392,4 +394,58 @@ fn mine_command_on_a_node_and_bad_addresses() {
         assert!(!out.status.success() && !err.contains("panicked"), "{err}");
         assert!(err.contains(needle), "{needle:?} not in {err}");
     }
+}
+
+#[test]
+fn agent_solo_mines_on_the_node_and_books_the_block() {
+    let (address, script) = payout();
+    let node = start_node(script);
+    let dir = tempfile::tempdir().unwrap();
+    let books = dir.path().join("books.jsonl");
+    let listen = format!("127.0.0.1:{}", agent::free_port());
+    let out = common::hashwatt_command()
+        .args(["agent", "--device", "cpu", "--threads", "1"])
+        .args([
+            "--node",
+            &node.url,
+            "--rpc-user",
+            USER,
+            "--rpc-password",
+            PASSWORD,
+        ])
+        .args([
+            "--payout-address",
+            &address,
+            "--electricity",
+            "0",
+            "--duration",
+            "4",
+        ])
+        .args([
+            "--listen",
+            &listen,
+            "--books",
+            books.to_str().unwrap(),
+            "--no-nvml",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The node checked every block with its own rebuild and sha2.
+    assert!(node.log.accepted.load(Ordering::SeqCst) >= 1);
+    assert!(node.log.invalid.lock().unwrap().is_empty());
+    let records = agent::books(&books);
+    let last = records.last().unwrap();
+    assert_eq!(last["event"], "stopped", "{last}");
+    let accepted = last["totals"]["total"]["accepted"].as_u64().unwrap_or(0);
+    assert!(accepted >= 1, "{last}");
+    let text = std::fs::read_to_string(&books).unwrap();
+    assert!(
+        !text.contains(PASSWORD),
+        "the RPC password reached the books"
+    );
 }

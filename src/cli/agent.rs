@@ -14,6 +14,8 @@ use hashwatt::agent::{Agent, AgentConfig, DeviceSpec, EventSink, LiveConfig};
 use hashwatt::economics::presets::power;
 use hashwatt::economics::units::UsdPerKwh;
 use hashwatt::energy::PowerOverride;
+use hashwatt::mine::WorkSource;
+use hashwatt::mine::node::NodeConfig;
 
 use hashwatt::pow::Target;
 
@@ -21,7 +23,13 @@ use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 use signal_hook::iterator::Signals;
 
 #[derive(clap::Args, Debug)]
-#[command(group(clap::ArgGroup::new("work").args(["pools", "header"]).required(true)))]
+#[command(group(
+    clap::ArgGroup::new("work")
+        .args(["pools", "header", "payout_address"])
+        .required(true)
+))]
+#[command(group(clap::ArgGroup::new("node_use").args(["live", "payout_address"]).multiple(true)))]
+#[command(group(clap::ArgGroup::new("node_given").args(["node"]).requires("node_use")))]
 pub struct Args {
     /// A device to mine on: cpu, gpu (the best adapter) or gpu:N (adapter N
     /// from `hashwatt devices`); repeat for several.
@@ -34,6 +42,15 @@ pub struct Args {
     /// measuring the hand-back latency and trying the agent.
     #[arg(long, value_name = "HEX", conflicts_with = "PoolArgs")]
     header: Option<String>,
+    /// Solo mine on the node given by --node (getblocktemplate, submitblock;
+    /// no pool): a found block's reward goes to this bech32 or Base58 address.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        requires = "node",
+        conflicts_with = "PoolArgs"
+    )]
+    payout_address: Option<String>,
     /// Share difficulty of the hits counted with --header.
     #[arg(long, value_name = "D", requires = "header")]
     share_difficulty: Option<f64>,
@@ -144,9 +161,15 @@ fn work(args: &Args) -> anyhow::Result<AgentWork> {
             args.devices.len(),
         )));
     }
-    Ok(AgentWork::Pools(
-        args.pool.miner_config(args.pool.pools()?)?,
-    ))
+    // The address is checked before the node's credentials.
+    if let Some(address) = &args.payout_address {
+        hashwatt::gbt::address::script_pubkey(address)?;
+    }
+    let source = match (&args.payout_address, args.live.node.node()?) {
+        (Some(address), Some((url, auth))) => WorkSource::Node(NodeConfig::new(url, auth, address)),
+        _ => args.pool.pools()?,
+    };
+    Ok(AgentWork::Pools(args.pool.miner_config(source)?))
 }
 
 /// `--live`: the sources and the cache.

@@ -14,6 +14,7 @@ use hashwatt::economics::{Scenario, evaluate, sensitivity};
 use hashwatt::report::plot;
 
 #[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("live_node").args(["node"]).requires("live")))]
 pub struct Args {
     /// Scenario file (TOML); flags override it.
     #[arg(long, value_name = "FILE.toml")]

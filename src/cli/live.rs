@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use hashwatt::economics::live::{self, LiveSources, RestApi};
-use hashwatt::gbt::rpc::{NodeAuth, NodeClient};
+use hashwatt::gbt::rpc::NodeClient;
 
 /// The live network inputs' flags.
 #[derive(clap::Args, Debug)]
@@ -24,18 +24,9 @@ pub(crate) struct LiveArgs {
     /// Seconds each live request may take.
     #[arg(long, value_name = "S", requires = "live", default_value_t = 10.0)]
     live_timeout: f64,
-    /// Bitcoin Core node for --live (difficulty and height): http://HOST:PORT.
-    #[arg(long, value_name = "URL", requires = "live")]
-    node: Option<String>,
-    /// Node RPC user (with --rpc-password).
-    #[arg(long, requires_all = ["node", "rpc_password"], conflicts_with = "rpc_cookie")]
-    rpc_user: Option<String>,
-    /// Node RPC password. Never logged, shown or booked.
-    #[arg(long, requires = "rpc_user")]
-    rpc_password: Option<String>,
-    /// Node RPC cookie file (DATADIR/.cookie) instead of user/password.
-    #[arg(long, value_name = "FILE", requires = "node")]
-    rpc_cookie: Option<PathBuf>,
+    /// The node (`--node`, with --live: difficulty and height from it too).
+    #[command(flatten)]
+    pub(crate) node: super::node::NodeArgs,
 }
 
 impl LiveArgs {
@@ -57,21 +48,9 @@ impl LiveArgs {
             );
         }
         let timeout = Duration::from_secs_f64(self.live_timeout);
-        let node = match &self.node {
+        let node = match self.node.node()? {
             None => None,
-            Some(url) => {
-                let auth = match (&self.rpc_user, &self.rpc_password, &self.rpc_cookie) {
-                    (Some(user), Some(password), None) => NodeAuth::UserPass {
-                        user: user.clone(),
-                        password: password.clone(),
-                    },
-                    (None, None, Some(cookie)) => NodeAuth::Cookie(cookie.clone()),
-                    _ => anyhow::bail!(
-                        "--node needs --rpc-user and --rpc-password, or --rpc-cookie FILE"
-                    ),
-                };
-                Some(NodeClient::new(url, auth, timeout)?)
-            }
+            Some((url, auth)) => Some(NodeClient::new(url, auth, timeout)?),
         };
         let sources = LiveSources {
             node,

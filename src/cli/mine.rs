@@ -1,42 +1,32 @@
 //! `hashwatt mine`: mine for Stratum V1 pools until Ctrl-C, SIGTERM or `--duration`.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use hashwatt::backend::{self, BackendChoice, EngineOptions};
-use hashwatt::gbt::rpc::NodeAuth;
 use hashwatt::mine::node::NodeConfig;
 use hashwatt::mine::{MineEvent, MineStats, Miner, ShareStatus, WorkSource};
 use hashwatt::search::{CancelToken, Engine};
 
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("work").args(["pools", "node"]).required(true)))]
+#[command(group(
+    clap::ArgGroup::new("solo")
+        .args(["node"])
+        .requires("payout_address")
+        .conflicts_with("PoolArgs")
+))]
 pub struct Args {
     #[command(flatten)]
     pool: super::pool::PoolArgs,
-    /// Solo mine on a Bitcoin Core node: its RPC URL, http://HOST:PORT.
-    #[arg(
-        long,
-        value_name = "URL",
-        requires = "payout_address",
-        conflicts_with = "PoolArgs"
-    )]
-    node: Option<String>,
+    /// Solo mine on this node (`--node`; no pool).
+    #[command(flatten)]
+    node: super::node::NodeArgs,
     /// Where a solo-mined block's reward goes (bech32 or Base58 address).
     #[arg(long, value_name = "ADDR", requires = "node")]
     payout_address: Option<String>,
-    /// Node RPC user (with --rpc-password).
-    #[arg(long, requires_all = ["node", "rpc_password"], conflicts_with = "rpc_cookie")]
-    rpc_user: Option<String>,
-    /// Node RPC password.
-    #[arg(long, requires = "rpc_user")]
-    rpc_password: Option<String>,
-    /// Node RPC cookie file (DATADIR/.cookie) instead of user/password.
-    #[arg(long, value_name = "FILE", requires = "node")]
-    rpc_cookie: Option<PathBuf>,
     /// Backend: auto, cpu, gpu or a kernel name; repeat to mine on several
     /// engines at once (each gets its own nonce space).
     #[arg(long = "backend", default_value = "auto")]
@@ -84,17 +74,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .duration
         .map(|d| super::pool::seconds("--duration", d))
         .transpose()?;
-    let source = if let Some(url) = &args.node {
-        let address = args.payout_address.as_deref().unwrap_or_default();
+    // The address is checked before the node's credentials.
+    if let Some(address) = &args.payout_address {
         hashwatt::gbt::address::script_pubkey(address)?;
-        let auth = match (&args.rpc_user, &args.rpc_password, &args.rpc_cookie) {
-            (Some(user), Some(password), None) => NodeAuth::UserPass {
-                user: user.clone(),
-                password: password.clone(),
-            },
-            (None, None, Some(cookie)) => NodeAuth::Cookie(cookie.clone()),
-            _ => anyhow::bail!("--node needs --rpc-user and --rpc-password, or --rpc-cookie FILE"),
-        };
+    }
+    let source = if let Some((url, auth)) = args.node.node()? {
+        let address = args.payout_address.as_deref().unwrap_or_default();
         WorkSource::Node(NodeConfig::new(url, auth, address))
     } else {
         args.pool.pools()?

@@ -10,6 +10,7 @@ mod gpu_flags;
 mod hash;
 mod live;
 mod mine;
+mod node;
 mod pool;
 mod search;
 mod share;
