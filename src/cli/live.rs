@@ -24,7 +24,6 @@ pub(crate) struct LiveArgs {
     /// Seconds each live request may take.
     #[arg(long, value_name = "S", requires = "live", default_value_t = 10.0)]
     live_timeout: f64,
-    /// The node (`--node`, with --live: difficulty and height from it too).
     #[command(flatten)]
     pub(crate) node: super::node::NodeArgs,
 }

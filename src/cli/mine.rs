@@ -21,7 +21,6 @@ use hashwatt::search::{CancelToken, Engine};
 pub struct Args {
     #[command(flatten)]
     pool: super::pool::PoolArgs,
-    /// Solo mine on this node (`--node`; no pool).
     #[command(flatten)]
     node: super::node::NodeArgs,
     /// Where a solo-mined block's reward goes (bech32 or Base58 address).

@@ -9,7 +9,8 @@ use hashwatt::gbt::rpc::NodeAuth;
 /// needs beside it (`--live`, `--payout-address`) is the command's business.
 #[derive(clap::Args, Debug)]
 pub(crate) struct NodeArgs {
-    /// Bitcoin Core node: its RPC URL, http://HOST:PORT.
+    /// Bitcoin Core node, http://HOST:PORT: solo mining with --payout-address
+    /// (`mine`, `agent`), difficulty and height with --live (`econ`, `agent`).
     #[arg(long, value_name = "URL")]
     pub(crate) node: Option<String>,
     /// Node RPC user (with --rpc-password).
