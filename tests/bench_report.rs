@@ -119,9 +119,9 @@ fn mock_report_field_by_field() {
     let h = &r["interval_hashrate"];
     assert!(f(&h["min"]) <= f(&h["median"]) && f(&h["median"]) <= f(&h["max"]));
     assert!(f(&r["cancel_latency_ms"]) >= 0.0);
-    // The cancel latency is a distribution over at least 20 cancels.
+    // The cancel latency is a distribution over the default 100 cancels.
     let c = &r["cancel_latency"];
-    assert!(c["samples"].as_u64().unwrap() >= 20, "{c}");
+    assert_eq!(c["samples"].as_u64(), Some(100), "{c}");
     assert_eq!(f(&c["p50_ms"]), f(&r["cancel_latency_ms"]));
     assert!(f(&c["p50_ms"]) <= f(&c["p99_ms"]) && f(&c["p99_ms"]) <= f(&c["max_ms"]));
     // A CPU engine reports no device memory.
@@ -141,6 +141,29 @@ fn mock_report_field_by_field() {
         "mock_report",
         serde_json::to_string_pretty(&redacted).unwrap()
     );
+}
+
+#[test]
+fn cancel_samples_sets_the_probe_count_and_zero_skips_the_probe() {
+    let run = |n: &str| {
+        let (report, _) = bench_json(&[
+            "--backend",
+            "scalar",
+            "--threads",
+            "1",
+            "--meter",
+            "mock",
+            "--cancel-samples",
+            n,
+        ]);
+        report["results"][0].clone()
+    };
+    let five = run("5");
+    assert_eq!(five["cancel_latency"]["samples"], 5, "{five}");
+    assert!(f(&five["cancel_latency_ms"]) >= 0.0);
+    let none = run("0");
+    assert!(none.get("cancel_latency").is_none(), "{none}");
+    assert!(none["cancel_latency_ms"].is_null(), "{none}");
 }
 
 /// A minimal RFC 4180 reader: quoted fields, doubled quotes.
@@ -380,6 +403,10 @@ fn bad_input_is_a_one_line_error() {
             "idle watts exceed full-load watts",
         ),
         (&["--backend", "quantum"], "unknown backend \"quantum\""),
+        (
+            &["--cancel-samples", "100001"],
+            "100001 is not in 0..=100000",
+        ),
         (
             &["--meter", "rapl", "--rapl-root", "/nonexistent/pc"],
             "RAPL is not available under /nonexistent/pc",

@@ -44,8 +44,11 @@ pub struct Plan {
     pub idle: Duration,
     /// The least time the cancel-latency probe runs a search before
     /// cancelling it (plus a random part of [`CANCEL_SPREAD`], each of
-    /// [`CANCEL_SAMPLES`] times).
+    /// [`Plan::cancel_samples`] times).
     pub cancel_probe: Duration,
+    /// Cancels timed per backend for the hand-back distribution (default
+    /// [`CANCEL_SAMPLES`]; 0 skips the probe and leaves `cancel_latency` out).
+    pub cancel_samples: usize,
     /// Stops the plan: the step in progress ends early keeping what it
     /// measured, and the backends not yet run are skipped (and named in a note).
     pub cancel: CancelToken,
@@ -63,6 +66,7 @@ impl Plan {
             config: BenchConfig::default(),
             idle: Duration::from_secs(2),
             cancel_probe: CANCEL_PROBE,
+            cancel_samples: CANCEL_SAMPLES,
             cancel: CancelToken::new(),
         }
     }
@@ -217,11 +221,11 @@ impl Plan {
                 backend: engine.name(),
                 source: Box::new(e),
             })?;
-            if !self.cancel.is_cancelled() {
+            if !self.cancel.is_cancelled() && self.cancel_samples > 0 {
                 progress(&Event::CancelProbe);
                 let samples = cancel_latency_samples(
                     engine,
-                    CANCEL_SAMPLES,
+                    self.cancel_samples,
                     self.cancel_probe,
                     CANCEL_SPREAD,
                 )
@@ -325,6 +329,7 @@ mod tests {
             },
             idle: Duration::from_secs(5),
             cancel_probe: Duration::from_millis(10),
+            cancel_samples: 5,
             ..Plan::new(vec![BackendChoice::Kernel(CpuKernelKind::Scalar)])
         }
     }

@@ -34,6 +34,10 @@ pub struct Args {
     threads: Option<u32>,
     #[command(flatten)]
     gpu: super::gpu_flags::GpuFlags,
+    /// Cancels timed per backend for the hand-back figures (p50/p99/max; 0 skips them).
+    #[arg(long, value_name = "N", default_value_t = hashwatt::bench::CANCEL_SAMPLES as u32,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    cancel_samples: u32,
     /// Energy meter: auto (NVML for GPUs, RAPL for CPUs, else modeled), nvml, rapl or modeled.
     #[arg(long, default_value = "auto", value_parser = parse_meter)]
     meter: MeterKind,
@@ -210,6 +214,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         meter_options,
         config,
         idle,
+        cancel_samples: args.cancel_samples as usize,
         ..Plan::new(backends)
     };
     let mut bars = Bars {
