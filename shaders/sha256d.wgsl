@@ -34,11 +34,17 @@
 //               amortise the per-invocation setup; workgroup size is an override
 //               too. Both are set per adapter through
 //               `PipelineCompilationOptions::constants`.
+//  [stop]       A cancel need not wait for the batches in flight: each
+//               workgroup reads the host's stop flag before it claims a chunk.
 
 // Workgroup size (set per adapter by the host).
 override WORKGROUP_SIZE: u32 = 256u;
 // [multi] Nonces each invocation hashes (set per adapter by the host).
 override NONCES_PER_INVOCATION: u32 = 4u;
+// [stop] Whether a workgroup claims its chunk as a whole (GPUs: one atomic per
+// workgroup) or each invocation claims its own (software adapters, where the
+// workgroup barrier costs more than the atomics). Set by the host.
+override CLAIM_BY_WORKGROUP: bool = true;
 
 // Mirrors `GpuParams` in src/gpu/context.rs: `Folded` (src/sha256/precomp.rs,
 // which embeds `NoncePrecomp`) under the same field names, then the batch.
@@ -75,14 +81,27 @@ struct Params {
 }
 
 // Candidate nonces: an atomic counter and a fixed-capacity array. The counter
-// keeps counting past the capacity, so the host sees the overflow.
+// keeps counting past the capacity, so the host sees the overflow. `claimed`
+// counts the workgroups that took a chunk of the batch (see [stop]).
 struct Hits {
     count: atomic<u32>,
+    claimed: atomic<u32>,
     nonces: array<u32>,
 }
 
+// [stop] Set by the host when the search is cancelled (src/gpu/stop.rs).
+struct Control {
+    stop: atomic<u32>,
+}
+
+// [stop] The chunk a workgroup claimed, or STOPPED (CLAIM_BY_WORKGROUP).
+var<workgroup> chunk: u32;
+const STOPPED: u32 = 0xffffffffu;
+
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> hits: Hits;
+@group(0) @binding(2) var<storage, read_write> control: Control;
+
 
 // Folded constants: wrapping u32 values of the expressions named, re-derived
 // from K, H0 and the padding words by tests/gpu_shader.rs.
@@ -394,15 +413,37 @@ fn sha256d_h7(n: u32) -> u32 {
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-    @builtin(local_invocation_index) local: u32,
-) {
-    // The host dispatches a 2-D grid when one dimension would exceed the
-    // 65535-workgroup limit, and keeps `count` well below 2^32 so this cannot wrap.
-    let invocation = (wg.y * groups.x + wg.x) * WORKGROUP_SIZE + local;
-    let first = invocation * NONCES_PER_INVOCATION;
+fn main(@builtin(local_invocation_index) local: u32) {
+    // [stop] The batch is cut into chunks taken in order through one counter,
+    // each only while the stop flag is clear, instead of being assigned by
+    // workgroup id. A claimed chunk is always searched in full, so after a
+    // stop the searched part of the batch is exactly its first `claimed`
+    // chunks.
+    var first: u32;
+    if CLAIM_BY_WORKGROUP {
+        // One claim per workgroup, shared through workgroup memory.
+        if local == 0u {
+            var claimed = STOPPED;
+            if atomicLoad(&control.stop) == 0u {
+                claimed = atomicAdd(&hits.claimed, 1u);
+            }
+            chunk = claimed;
+        }
+        let c = workgroupUniformLoad(&chunk);
+        if c == STOPPED {
+            return;
+        }
+        first = (c * WORKGROUP_SIZE + local) * NONCES_PER_INVOCATION;
+    } else {
+        // One claim per invocation, with no barrier.
+        if atomicLoad(&control.stop) != 0u {
+            return;
+        }
+        first = atomicAdd(&hits.claimed, 1u) * NONCES_PER_INVOCATION;
+    }
+    // The host keeps `count` well below 2^32 and dispatches at most one
+    // chunk's worth of invocations per nonce chunk plus fewer than a grid row
+    // of spare workgroups, so `first` cannot wrap.
     // [multi] Several consecutive nonces per invocation.
     for (var i = 0u; i < NONCES_PER_INVOCATION; i++) {
         let offset = first + i;

@@ -126,7 +126,7 @@ pub struct EngineOptions {
     pub threads: Option<usize>,
     /// GPU adapter, `--adapter NAME|INDEX` (`None`: the best one).
     pub adapter: Option<String>,
-    /// GPU batch time (`None`: [`crate::gpu::DEFAULT_BATCH_TIME`]).
+    /// GPU batch time (`None`: the adapter's default, [`crate::gpu::GpuOptions::batch_time`]).
     pub batch_time: Option<Duration>,
     /// GPU workgroup size (`None`: per adapter, [`crate::gpu::Tuning::for_adapter`]).
     pub workgroup_size: Option<u32>,
@@ -144,7 +144,7 @@ impl EngineOptions {
         let defaults = GpuOptions::default();
         GpuOptions {
             adapter: self.adapter.clone(),
-            batch_time: self.batch_time.unwrap_or(defaults.batch_time),
+            batch_time: self.batch_time,
             workgroup_size: self.workgroup_size,
             nonces_per_invocation: self.nonces_per_invocation,
             trusted_shader: self.trusted_shader,

@@ -214,7 +214,7 @@ fn hit_buffer_overflow_loses_no_hit() {
 #[test]
 fn many_small_double_buffered_batches_match_cpu() {
     let options = GpuOptions {
-        batch_time: Duration::from_micros(500),
+        batch_time: Some(Duration::from_micros(500)),
         workgroup_size: Some(32),
         nonces_per_invocation: Some(3),
         ..GpuOptions::default()
@@ -296,6 +296,125 @@ fn cancellation_stops_a_full_range_search() {
     assert!(outcome.stats.cancelled && outcome.stats.hashes < job.count);
 }
 
+/// Cancels full-range searches on `gpu` (opened with 1 s batches) at three
+/// points and checks the hand-back time and that the part searched is one
+/// prefix of the range with every hit in it reported.
+fn cancel_mid_batch(gpu: &GpuEngine) {
+    let live = gpu.stops_mid_batch().expect("engine");
+    if gpu.adapter_info().backend == wgpu::Backend::Vulkan {
+        assert!(live, "the Vulkan stop flag is not in use");
+    }
+    // About one candidate per 65,536 nonces: hundreds per batch, no overflow.
+    let job = Job::full_range(Rng(23).header(), target_with_top(0x0000_ffff));
+    let warm = CancelToken::with_deadline(Instant::now() + Duration::from_millis(2500));
+    gpu.search(&job, &warm).expect("warm-up search");
+    assert!(gpu.batch_nonces() > 1 << 20, "batches did not grow");
+
+    for delay_ms in [150, 450, 700] {
+        let token = CancelToken::new();
+        let canceller = token.clone();
+        let cancelled_at = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(delay_ms));
+            canceller.cancel();
+            Instant::now()
+        });
+        let outcome = gpu.search(&job, &token).expect("search");
+        let latency = Instant::now().saturating_duration_since(cancelled_at.join().unwrap());
+        assert!(outcome.stats.cancelled);
+        // Without the stop flag a cancel waits for the running batch and the
+        // one queued behind it (`cancellation_stops_a_full_range_search`).
+        assert!(
+            !live || latency < Duration::from_millis(250),
+            "returned {latency:?} after a cancel at {delay_ms} ms"
+        );
+        // The searched part is one prefix of the range, and every hit in it
+        // is reported: the same hits as the CPU engine's over that prefix.
+        let done = Job {
+            count: outcome.stats.hashes,
+            ..job
+        };
+        assert!(done.count > 0 && done.count < job.count);
+        let c = CpuEngine::new(CpuKernel::best(), None)
+            .expect("cpu engine")
+            .search(&done, &CancelToken::new())
+            .expect("cpu search");
+        check_hits(&done, &outcome.hits);
+        assert_eq!(outcome.hits, c.hits, "cancel at {delay_ms} ms");
+        assert!(!c.hits.is_empty());
+    }
+}
+
+/// Options with batches of a second: a cancel that had to wait for the
+/// running batch would take most of a second.
+fn one_second_batches() -> GpuOptions {
+    GpuOptions {
+        batch_time: Some(Duration::from_secs(1)),
+        ..GpuOptions::default()
+    }
+}
+
+#[test]
+fn cancel_stops_the_batch_in_flight_and_reports_exactly_what_it_searched() {
+    let Some(gpu) = open(&one_second_batches()) else {
+        return;
+    };
+    cancel_mid_batch(&gpu);
+}
+
+/// The adapter's device, and its info relabelled as a discrete GPU, so an
+/// engine built on it takes the hardware tuning (claims per workgroup).
+fn as_hardware() -> Option<(wgpu::Device, wgpu::Queue, wgpu::AdapterInfo)> {
+    let instance = hashwatt::gpu::adapter::instance();
+    let adapters = hashwatt::gpu::adapter::enumerate(&instance);
+    let adapter = match hashwatt::gpu::adapter::select(&adapters, None) {
+        Ok(a) => a,
+        Err(e) => {
+            assert!(!require_gpu(), "HASHWATT_REQUIRE_GPU=1 but {e}");
+            eprintln!("skipped: no GPU adapter ({e})");
+            return None;
+        }
+    };
+    let (device, queue) =
+        pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor::default()))
+            .expect("device");
+    let info = wgpu::AdapterInfo {
+        name: "hardware stand-in".into(),
+        device_type: wgpu::DeviceType::DiscreteGpu,
+        ..adapter.get_info()
+    };
+    Some((device, queue, info))
+}
+
+#[test]
+fn the_per_workgroup_claims_of_hardware_adapters_match_cpu_and_stop_mid_batch() {
+    let Some((device, queue, info)) = as_hardware() else {
+        return;
+    };
+    let engine = |options: &GpuOptions| {
+        GpuEngine::from_device(&device, &queue, info.clone(), options).expect("engine")
+    };
+    let gpu = engine(&GpuOptions::default());
+    assert!(gpu.tuning().expect("tuning").claim_by_workgroup);
+    let mut rng = Rng(29);
+    for count in [1, 1023, 1024, 1025, 300_001] {
+        let job = Job::new(
+            rng.header(),
+            rng.next() as u32 & 0x7fff_ffff,
+            count,
+            target_with_top(0x00ff_ffff),
+        )
+        .expect("job");
+        same_as_cpu(&gpu, &job);
+    }
+    // lavapipe runs a stopped workgroup's first pass of the nonce loop with
+    // every lane masked off, so a skipped workgroup costs one nonce in
+    // NONCES_PER_INVOCATION: take its 16 here, not the hardware default of 4.
+    cancel_mid_batch(&engine(&GpuOptions {
+        nonces_per_invocation: Some(16),
+        ..one_second_batches()
+    }));
+}
+
 #[test]
 fn injected_device_seam() {
     let instance = hashwatt::gpu::adapter::instance();
@@ -336,7 +455,7 @@ fn invalid_options_are_typed_errors() {
             ..GpuOptions::default()
         },
         GpuOptions {
-            batch_time: Duration::ZERO,
+            batch_time: Some(Duration::ZERO),
             ..GpuOptions::default()
         },
         GpuOptions {
@@ -503,6 +622,23 @@ fn cli_devices_shows_the_engine_device_memory() {
         bytes as f64 / f64::from(1u32 << 20)
     );
     assert!(text.contains(&line), "{text}");
+    // How a cancel reaches the engine, and its batch time: on lavapipe's
+    // Vulkan driver the stop flag and the software default of 20 ms.
+    let live = engine.stops_mid_batch().unwrap();
+    let ms = engine.batch_time().as_secs_f64() * 1e3;
+    assert_eq!(entry["stops_mid_batch"], live, "{entry}");
+    assert_eq!(entry["batch_ms"].as_f64(), Some(ms), "{entry}");
+    if engine.adapter_info().backend == wgpu::Backend::Vulkan {
+        assert!(live);
+        let software = engine.adapter_info().device_type == wgpu::DeviceType::Cpu;
+        assert_eq!(ms, if software { 20.0 } else { 4.0 });
+        assert!(
+            text.contains(&format!(
+                "engine batches: {ms} ms; a cancel stops the batches in flight (stop flag)"
+            )),
+            "{text}"
+        );
+    }
 }
 
 #[test]
@@ -513,7 +649,7 @@ fn overflow_rescan_honours_cancel() {
     // a second's worth of GPU work on one scalar core (several seconds).
     let options = GpuOptions {
         hit_capacity: 1,
-        batch_time: Duration::from_secs(1),
+        batch_time: Some(Duration::from_secs(1)),
         ..GpuOptions::default()
     };
     let Some(gpu) = open(&options) else { return };

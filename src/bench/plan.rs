@@ -22,7 +22,7 @@ use crate::sha256::CpuKernel;
 pub const CANCEL_PROBE: Duration = Duration::from_millis(20);
 
 /// The random extra run time of each cancel-latency probe: spans several GPU
-/// batches (4 ms by default, 20 ms commonly) and many CPU chunks, so the
+/// batches (4 ms by default, 20 ms on a software adapter) and many CPU chunks, so the
 /// [`CANCEL_SAMPLES`] cancels fall at random points of a batch.
 pub const CANCEL_SPREAD: Duration = Duration::from_millis(40);
 

@@ -132,7 +132,7 @@ pub struct Args {
     /// CPU worker threads [default: one per core].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     threads: Option<u32>,
-    /// GPU batch time in milliseconds (the hand-back takes at most one batch).
+    /// GPU batch time in milliseconds [default: the adapter's, see `hashwatt devices`].
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     batch_ms: Option<u32>,
     /// Stop after this many seconds [default: until SIGTERM or Ctrl-C].

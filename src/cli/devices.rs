@@ -21,10 +21,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .collect();
     let calibration = CpuKernel::calibration();
     let best = calibration.best.name();
-    let engine_memory: Vec<Result<Option<u64>, String>> = machine
+    let engine_memory: Vec<Result<EngineProbe, String>> = machine
         .gpu_adapters
         .iter()
-        .map(|a| engine_memory(a.index))
+        .map(|a| engine_probe(a.index))
         .collect();
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -35,10 +35,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             "cpu_calibration": calibration.speeds,
             "gpu_engine_memory": machine.gpu_adapters.iter().zip(&engine_memory).map(|(a, m)| {
                 match m {
-                    Ok(bytes) => serde_json::json!({
+                    Ok(probe) => serde_json::json!({
                         "adapter": a.index,
-                        "device_memory_bytes": bytes,
+                        "device_memory_bytes": probe.memory,
                         "probe_nonces": PROBE_NONCES,
+                        "stops_mid_batch": probe.stops_mid_batch,
+                        "batch_ms": probe.batch_ms,
                     }),
                     Err(e) => serde_json::json!({ "adapter": a.index, "error": e }),
                 }
@@ -102,15 +104,29 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     a.driver_info
                 )?;
                 match memory {
-                    Ok(Some(bytes)) => writeln!(
-                        out,
-                        "     engine device memory: {} reserved (measured after a {PROBE_NONCES}-nonce search)",
-                        mib(*bytes)
-                    )?,
-                    Ok(None) => writeln!(
-                        out,
-                        "     engine device memory: not reported by this wgpu backend"
-                    )?,
+                    Ok(probe) => {
+                        match probe.memory {
+                            Some(bytes) => writeln!(
+                                out,
+                                "     engine device memory: {} reserved (measured after a {PROBE_NONCES}-nonce search)",
+                                mib(bytes)
+                            )?,
+                            None => writeln!(
+                                out,
+                                "     engine device memory: not reported by this wgpu backend"
+                            )?,
+                        }
+                        writeln!(
+                            out,
+                            "     engine batches: {} ms; a cancel {}",
+                            hashwatt::units::figure(Some(probe.batch_ms), 3),
+                            if probe.stops_mid_batch {
+                                "stops the batches in flight (stop flag)"
+                            } else {
+                                "waits for the batches in flight"
+                            }
+                        )?;
+                    }
                     Err(e) => writeln!(out, "     engine: could not run: {e}")?,
                 }
             }
@@ -125,20 +141,35 @@ const PROBE_NONCES: u64 = hashwatt::gpu::engine::FOOTPRINT_PROBE_NONCES;
 #[cfg(not(feature = "gpu"))]
 const PROBE_NONCES: u64 = 0;
 
-/// The device memory the GPU engine reserves on adapter `index`, measured
-/// as `hashwatt bench` does (after a search); an error says why it could not run.
+/// What the GPU engine on one adapter reports of itself.
+struct EngineProbe {
+    /// Device memory reserved, measured as `hashwatt bench` does (after a
+    /// search); `None` where the wgpu backend does not report it.
+    memory: Option<u64>,
+    /// Whether a cancel stops the batches in flight.
+    stops_mid_batch: bool,
+    /// The default batch time on this adapter, in milliseconds.
+    batch_ms: f64,
+}
+
+/// Opens the GPU engine on adapter `index` and probes it; an error says why
+/// it could not run.
 #[cfg(feature = "gpu")]
-fn engine_memory(index: usize) -> Result<Option<u64>, String> {
+fn engine_probe(index: usize) -> Result<EngineProbe, String> {
     let options = hashwatt::gpu::GpuOptions {
         adapter: Some(index.to_string()),
         ..Default::default()
     };
     let engine = hashwatt::gpu::GpuEngine::open(&options).map_err(|e| e.to_string())?;
-    engine.measured_device_memory().map_err(|e| e.to_string())
+    Ok(EngineProbe {
+        memory: engine.measured_device_memory().map_err(|e| e.to_string())?,
+        stops_mid_batch: engine.stops_mid_batch().map_err(|e| e.to_string())?,
+        batch_ms: engine.batch_time().as_secs_f64() * 1e3,
+    })
 }
 
 #[cfg(not(feature = "gpu"))]
-fn engine_memory(_index: usize) -> Result<Option<u64>, String> {
+fn engine_probe(_index: usize) -> Result<EngineProbe, String> {
     Err(no_adapter_reason())
 }
 

@@ -202,6 +202,11 @@ pub struct Tuning {
     pub workgroup_size: u32,
     /// Nonces each invocation hashes (`NONCES_PER_INVOCATION`).
     pub nonces_per_invocation: u32,
+    /// Whether each workgroup claims its nonces as one chunk
+    /// (`CLAIM_BY_WORKGROUP`: one atomic per workgroup, for GPUs) rather than
+    /// each invocation claiming its own (software adapters, where the
+    /// workgroup barrier costs more than the atomics).
+    pub claim_by_workgroup: bool,
 }
 
 impl Tuning {
@@ -215,11 +220,14 @@ impl Tuning {
     /// Software adapters (lavapipe runs each workgroup as SIMD loops on one CPU
     /// thread, so per-workgroup overhead matters): 256 invocations, 16 nonces,
     /// the fastest of the `benches/gpu.rs` variants on lavapipe here.
+    /// Claims: per workgroup on GPUs, per invocation on software adapters
+    /// (see [`Tuning::claim_by_workgroup`]; BENCHMARKS.md, "In-dispatch stop").
     pub fn for_adapter(info: &wgpu::AdapterInfo, limits: &wgpu::Limits) -> Tuning {
-        let nonces_per_invocation = if is_software(info) { 16 } else { 4 };
+        let software = is_software(info);
         Tuning {
             workgroup_size: 256,
-            nonces_per_invocation,
+            nonces_per_invocation: if software { 16 } else { 4 },
+            claim_by_workgroup: !software,
         }
         .clamped(limits)
     }
@@ -233,11 +241,22 @@ impl Tuning {
         Tuning {
             workgroup_size: self.workgroup_size.clamp(1, max),
             nonces_per_invocation: self.nonces_per_invocation.max(1),
+            ..self
         }
     }
 
     /// Nonces one workgroup covers.
     pub fn nonces_per_workgroup(&self) -> u64 {
         u64::from(self.workgroup_size) * u64::from(self.nonces_per_invocation)
+    }
+
+    /// Nonces one claim of the kernel's chunk counter covers: a workgroup's
+    /// or an invocation's.
+    pub fn nonces_per_claim(&self) -> u64 {
+        if self.claim_by_workgroup {
+            self.nonces_per_workgroup()
+        } else {
+            u64::from(self.nonces_per_invocation)
+        }
     }
 }

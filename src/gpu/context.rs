@@ -4,11 +4,13 @@
 //! [`GpuContext::new`] and every batch only writes a 160-byte uniform, records
 //! one clear, one dispatch and one copy, and maps a readback buffer. There are
 //! two `Slot`s (uniform, hit buffer, readback buffer, bind group) so batch
-//! N + 1 can be queued while batch N's results are read.
+//! N + 1 can be queued while batch N's results are read. Both bind the one
+//! [`StopFlag`].
 
 use std::sync::mpsc;
 
 use super::adapter::Tuning;
+use super::stop::StopFlag;
 use super::{ENTRY_POINT, GpuError, SHADER};
 use crate::sha256::{Folded, NoncePrecomp};
 
@@ -63,6 +65,9 @@ pub(crate) struct Pending {
 pub(crate) struct Readback {
     /// Candidates the kernel counted (may exceed the capacity).
     pub count: u32,
+    /// Workgroups that claimed a chunk of the batch: all of them, unless the
+    /// stop flag was seen during the batch.
+    pub claimed: u32,
     /// The stored candidates: `min(count, capacity)` nonces, in no particular order.
     pub nonces: Vec<u32>,
 }
@@ -81,9 +86,14 @@ pub(crate) struct GpuContext {
     queue: wgpu::Queue,
     pipeline: wgpu::ComputePipeline,
     slots: [Slot; 2],
+    stop: StopFlag,
     tuning: Tuning,
     max_groups_per_dim: u32,
 }
+
+/// Words before the nonces in the hit buffer: the candidate count and the
+/// claimed-chunk count (`struct Hits` in the kernel).
+const HEADER_WORDS: usize = 2;
 
 /// Number of batch slots (double buffering).
 pub(crate) const SLOTS: usize = 2;
@@ -142,7 +152,8 @@ impl GpuContext {
         trusted: bool,
     ) -> Result<GpuContext, GpuError> {
         let tuning = tuning.clamped(&device.limits());
-        let hit_bytes = 4 * (1 + u64::from(hit_capacity));
+        // The candidate counter, the claimed-chunk counter, then the nonces.
+        let hit_bytes = 4 * (HEADER_WORDS as u64 + u64::from(hit_capacity));
         scoped(device, "building the pipeline and buffers", || {
             let desc = wgpu::ShaderModuleDescriptor {
                 label: Some("hashwatt sha256d"),
@@ -151,9 +162,9 @@ impl GpuContext {
             let module = if trusted {
                 // SAFETY: the kernel indexes one runtime-sized array, `hits.nonces[slot]`,
                 // only after checking `slot < arrayLength(&hits.nonces)`; every other
-                // access is a uniform struct field. Its one loop runs
-                // NONCES_PER_INVOCATION times (a positive constant set below), so it
-                // terminates. It uses no ray queries. These are the properties the
+                // access is a struct field or the workgroup variable. Its one loop
+                // runs NONCES_PER_INVOCATION times (a positive constant set below), so
+                // it terminates. It uses no ray queries. These are the properties the
                 // disabled runtime checks would otherwise enforce.
                 unsafe {
                     device
@@ -168,6 +179,10 @@ impl GpuContext {
                     "NONCES_PER_INVOCATION",
                     f64::from(tuning.nonces_per_invocation),
                 ),
+                (
+                    "CLAIM_BY_WORKGROUP",
+                    f64::from(u8::from(tuning.claim_by_workgroup)),
+                ),
             ];
             let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some("hashwatt sha256d"),
@@ -181,6 +196,7 @@ impl GpuContext {
                 cache: None,
             });
             let layout = pipeline.get_bind_group_layout(0);
+            let stop = StopFlag::new(device);
             let slot = |i: usize| {
                 let params = device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some(&format!("hashwatt params {i}")),
@@ -214,6 +230,10 @@ impl GpuContext {
                             binding: 1,
                             resource: hits.as_entire_binding(),
                         },
+                        wgpu::BindGroupEntry {
+                            binding: 2,
+                            resource: stop.buffer().as_entire_binding(),
+                        },
                     ],
                 });
                 Slot {
@@ -228,20 +248,26 @@ impl GpuContext {
                 queue: queue.clone(),
                 pipeline,
                 slots: [slot(0), slot(1)],
+                stop,
                 tuning,
                 max_groups_per_dim: device.limits().max_compute_workgroups_per_dimension.max(1),
             }
         })
     }
 
-    /// The tuning the pipeline was built with (after clamping to the device's limits).
     /// The device the context runs on (for its allocator report).
     pub(crate) fn device(&self) -> &wgpu::Device {
         &self.device
     }
 
+    /// The tuning the pipeline was built with (after clamping to the device's limits).
     pub(crate) fn tuning(&self) -> Tuning {
         self.tuning
+    }
+
+    /// The in-dispatch stop flag (see [`super::stop`]).
+    pub(crate) fn stop(&self) -> &StopFlag {
+        &self.stop
     }
 
     /// Workgroup grid for `count` nonces (see [`grid`]).
@@ -271,7 +297,7 @@ impl GpuContext {
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("hashwatt batch"),
                 });
-            encoder.clear_buffer(&s.hits, 0, Some(4));
+            encoder.clear_buffer(&s.hits, 0, Some(4 * HEADER_WORDS as u64));
             {
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("hashwatt sha256d"),
@@ -366,14 +392,15 @@ impl GpuContext {
                 let words: &[u32] = bytemuck::try_cast_slice(&view).map_err(|e| GpuError::Map {
                     reason: format!("readback buffer is not a u32 array: {e}"),
                 })?;
-                let Some((&count, stored)) = words.split_first() else {
+                let Some(([count, claimed], stored)) = words.split_first_chunk() else {
                     return Err(GpuError::Map {
-                        reason: "empty readback buffer".into(),
+                        reason: "readback buffer shorter than its counters".into(),
                     });
                 };
-                let n = (count as usize).min(stored.len());
+                let n = (*count as usize).min(stored.len());
                 Ok(Readback {
-                    count,
+                    count: *count,
+                    claimed: *claimed,
                     nonces: stored[..n].to_vec(),
                 })
             });

@@ -10,14 +10,21 @@
 //! `device.poll`): half a batch covers the host's wake-up and submission
 //! (tens of microseconds on a GPU, far more on a software adapter sharing the
 //! CPUs) even when one batch runs much faster than the rate estimate, while
-//! keeping the queued work to one batch. Cancellation is checked before every
-//! submission; once it fires nothing new is queued, the batches in flight
-//! finish and their hits are reported, so no hit in the searched part is
-//! missing. A cancel in the first half of a batch returns when that batch
-//! ends; one in the second half also waits for the queued batch. So the
-//! hand-back takes on average about one batch time and at worst about 1.5
-//! batch times plus the readback; `hashwatt bench` measures the distribution
-//! (`cancel_latency`: p50, p99, max).
+//! keeping the queued work to one batch.
+//!
+//! Cancellation: nothing new is queued once the token fires, and the batches
+//! in flight are read, so no hit in the searched part is missing. Where the
+//! stop flag is live (Vulkan, see `stop.rs`), [`CancelToken::cancel`] also
+//! raises it at once: the kernel's workgroups claim the batch's nonces in
+//! order through a counter and stop claiming, so the running batch ends after
+//! the work already claimed and the queued one does nothing. The readback
+//! says how much was claimed, so the search reports exactly the prefix it
+//! covered. Elsewhere (and for a token's deadline) the batches in flight run
+//! to their end: a cancel in the first half of a batch returns when that
+//! batch ends, one in the second half also waits for the queued batch, so
+//! about one batch time on average and 1.5 at worst plus the readback.
+//! `hashwatt bench` measures the distribution (`cancel_latency`: p50, p99,
+//! max).
 //!
 //! On a software adapter (lavapipe, llvmpipe) every workgroup is one task on a
 //! pool of one thread per CPU, so batch sizes are whole multiples of that many
@@ -191,6 +198,7 @@ impl GpuEngine {
             nonces_per_invocation: options
                 .nonces_per_invocation
                 .unwrap_or(default.nonces_per_invocation),
+            ..default
         };
         let ctx = GpuContext::new(
             device,
@@ -200,12 +208,20 @@ impl GpuEngine {
             options.trusted_shader,
         )?;
         let batch_step = ctx.tuning().nonces_per_workgroup() * workgroups_per_round(&info);
+        let batch_time =
+            options
+                .batch_time
+                .unwrap_or(if adapter::is_software(&info) && ctx.stop().is_live() {
+                    super::SOFTWARE_BATCH_TIME
+                } else {
+                    super::DEFAULT_BATCH_TIME
+                });
         let first = (ctx.tuning().nonces_per_workgroup() * FIRST_BATCH_WORKGROUPS)
             .next_multiple_of(batch_step);
         Ok(GpuEngine {
             ctx: Mutex::new(ctx),
             info,
-            batch_time: options.batch_time,
+            batch_time,
             batch_step,
             batch_nonces: AtomicU64::new(first),
             rate: AtomicU64::new(0),
@@ -227,10 +243,30 @@ impl GpuEngine {
         Ok(self.ctx.lock().map_err(|_| GpuError::Poisoned)?.tuning())
     }
 
+    /// The target GPU time per batch: the option, or the adapter's default
+    /// (see [`GpuOptions::batch_time`]).
+    pub fn batch_time(&self) -> Duration {
+        self.batch_time
+    }
+
     /// The granularity of batch sizes in nonces: whole workgroups, and on a
     /// software adapter whole rounds of its thread pool (see the module docs).
     pub fn batch_step(&self) -> u64 {
         self.batch_step
+    }
+
+    /// Whether a cancel stops the batches in flight from inside the kernel
+    /// (the Vulkan stop flag), so the hand-back does not wait for them to end.
+    ///
+    /// # Errors
+    /// [`GpuError::Poisoned`] if a search panicked while holding the context.
+    pub fn stops_mid_batch(&self) -> Result<bool, GpuError> {
+        Ok(self
+            .ctx
+            .lock()
+            .map_err(|_| GpuError::Poisoned)?
+            .stop()
+            .is_live())
     }
 
     /// The current batch size in nonces (adapted to [`GpuOptions::batch_time`]).
@@ -281,6 +317,12 @@ impl GpuEngine {
         let ctx = self.ctx.lock().map_err(|_| GpuError::Poisoned)?;
         self.check_lost()?;
         let pre = job.precomp();
+        // No batch of an earlier search is in flight: clear the stop flag,
+        // and raise it the moment this search is cancelled.
+        let stop = ctx.stop().clone();
+        stop.set(false);
+        let _hook = cancel.on_cancel(Arc::new(move || stop.set(true)));
+        let nonces_per_claim = ctx.tuning().nonces_per_claim();
 
         let mut search = Search {
             ctx: &ctx,
@@ -332,21 +374,28 @@ impl GpuEngine {
                 // (or from its submission, if the queue was idle).
                 let ran_from = last_done.map_or(batch.submitted, |t| t.max(batch.submitted));
                 last_done = Some(done);
+                // The part searched: all of it, or the chunks claimed before
+                // the kernel saw the stop flag.
+                let covered =
+                    (u64::from(readback.claimed) * nonces_per_claim).min(u64::from(batch.n));
                 let size = self.batch_nonces();
-                if u64::from(batch.n) * 2 >= size {
+                if covered == u64::from(batch.n) && covered * 2 >= size {
                     let ran = done.saturating_duration_since(ran_from);
-                    let adapted = self.adapt(size, u64::from(batch.n), ran);
+                    let adapted = self.adapt(size, covered, ran);
                     self.batch_nonces.store(adapted, Ordering::Relaxed);
                 }
 
-                let range = batch.lo..batch.lo + u64::from(batch.n);
+                let range = batch.lo..batch.lo + covered;
+                if covered == 0 {
+                    continue;
+                }
                 if readback.overflowed() {
                     // More candidates than the buffer holds: search this batch
                     // again with the CPU engine (every core, best kernel),
                     // which honours the cancel token too.
                     let rescan = Job {
                         start: batch.lo as u32,
-                        count: u64::from(batch.n),
+                        count: covered,
                         ..*job
                     };
                     let outcome = self
@@ -365,7 +414,7 @@ impl GpuEngine {
                             .filter(|&&n| range.contains(&u64::from(n)))
                             .filter_map(|&n| job.verify(n)),
                     );
-                    hashes += u64::from(batch.n);
+                    hashes += covered;
                 }
             }
         })();

@@ -13,6 +13,7 @@
 pub mod adapter;
 pub(crate) mod context;
 pub mod engine;
+mod stop;
 
 use std::time::Duration;
 
@@ -27,15 +28,20 @@ pub const ENTRY_POINT: &str = "main";
 
 /// Default wall time one batch should take on the GPU.
 ///
-/// Cancellation is checked between batches, so this bounds how fast the GPU is
-/// handed back (see [`GpuEngine`]): a cancel waits on average about one batch
-/// and at worst about 1.5 batches plus the readback, so 4 ms keeps the
-/// hand-back under 10 ms, the goal for a GPU shared with AI work. The
-/// per-submission overhead (tens of microseconds on a GPU) stays around 1 %;
-/// on lavapipe, where that work shares the CPUs running the shader, the rate
-/// at 4 ms is a few percent below 20 ms (BENCHMARKS.md, "Cancel latency").
-/// `--gpu-batch-ms` changes it.
+/// Where the kernel may not see the stop flag during a dispatch, a cancel
+/// waits for the batches in flight (see [`GpuEngine`]): on average about one
+/// batch and at worst about 1.5 batches plus the readback, so 4 ms keeps the
+/// hand-back under 10 ms, the goal for a GPU shared with AI work, whether or
+/// not the flag is seen. The per-submission overhead (tens of microseconds on
+/// a GPU) stays around 1 %. `--gpu-batch-ms` changes it.
 pub const DEFAULT_BATCH_TIME: Duration = Duration::from_millis(4);
+
+/// Default batch time on a software adapter (lavapipe, llvmpipe) whose stop
+/// flag is live: there a cancel ends the batches in flight within a
+/// millisecond or two whatever their length, while every batch boundary
+/// idles the CPUs that run the shader, so 4 ms batches ran 6–10 % slower
+/// than 20 ms ones (BENCHMARKS.md, "In-dispatch stop").
+pub const SOFTWARE_BATCH_TIME: Duration = Duration::from_millis(20);
 
 /// Default capacity of the hit buffer, in candidate nonces.
 ///
@@ -134,8 +140,10 @@ pub struct GpuOptions {
     /// Adapter to use: an index from `hashwatt devices` or a (case-insensitive)
     /// part of its name. `None`: the best adapter.
     pub adapter: Option<String>,
-    /// Target GPU time per batch (default [`DEFAULT_BATCH_TIME`]).
-    pub batch_time: Duration,
+    /// Target GPU time per batch. `None`: [`SOFTWARE_BATCH_TIME`] on a
+    /// software adapter with a live stop flag, [`DEFAULT_BATCH_TIME`]
+    /// elsewhere ([`GpuEngine::batch_time`] says which).
+    pub batch_time: Option<Duration>,
     /// Hit-buffer capacity in nonces (default [`DEFAULT_HIT_CAPACITY`]).
     pub hit_capacity: u32,
     /// Workgroup size override (default: per adapter, see [`Tuning::for_adapter`]).
@@ -153,7 +161,7 @@ impl Default for GpuOptions {
     fn default() -> Self {
         GpuOptions {
             adapter: None,
-            batch_time: DEFAULT_BATCH_TIME,
+            batch_time: None,
             hit_capacity: DEFAULT_HIT_CAPACITY,
             workgroup_size: None,
             nonces_per_invocation: None,
@@ -168,13 +176,15 @@ impl GpuOptions {
     /// # Errors
     /// [`GpuError::InvalidOption`] naming the first bad value.
     pub fn validate(&self) -> Result<(), GpuError> {
-        let ms = self.batch_time.as_secs_f64() * 1e3;
-        if !(0.1..=10_000.0).contains(&ms) {
-            return Err(GpuError::InvalidOption {
-                name: "batch_ms",
-                value: format!("{ms}"),
-                expected: "0.1 ..= 10000 milliseconds".into(),
-            });
+        if let Some(time) = self.batch_time {
+            let ms = time.as_secs_f64() * 1e3;
+            if !(0.1..=10_000.0).contains(&ms) {
+                return Err(GpuError::InvalidOption {
+                    name: "batch_ms",
+                    value: format!("{ms}"),
+                    expected: "0.1 ..= 10000 milliseconds".into(),
+                });
+            }
         }
         if !(1..=1 << 24).contains(&self.hit_capacity) {
             return Err(GpuError::InvalidOption {

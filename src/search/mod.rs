@@ -8,8 +8,8 @@
 pub mod cpu;
 pub mod stream;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::header::{BlockHash, Header};
@@ -198,8 +198,31 @@ pub struct SearchOutcome {
 /// reads as cancelled: that is how time-sliced runs and `bench` stop.
 #[derive(Clone, Debug, Default)]
 pub struct CancelToken {
-    flag: Arc<AtomicBool>,
+    shared: Arc<Shared>,
     deadline: Option<Instant>,
+}
+
+/// What the clones of a token share: the flag, and the hooks an engine
+/// registers to hear of [`CancelToken::cancel`] at once rather than at its
+/// next check (the GPU engine raises its in-dispatch stop flag this way).
+#[derive(Default)]
+struct Shared {
+    flag: AtomicBool,
+    hooks: Mutex<Hooks>,
+}
+
+#[derive(Default)]
+struct Hooks {
+    next_id: u64,
+    live: Vec<(u64, Arc<dyn Fn() + Send + Sync>)>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("flag", &self.flag)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CancelToken {
@@ -211,7 +234,7 @@ impl CancelToken {
     /// A token that cancels itself at `deadline`.
     pub fn with_deadline(deadline: Instant) -> Self {
         CancelToken {
-            flag: Arc::default(),
+            shared: Arc::default(),
             deadline: Some(deadline),
         }
     }
@@ -220,19 +243,67 @@ impl CancelToken {
     pub fn child_with_deadline(&self, deadline: Instant) -> Self {
         let deadline = Some(self.deadline.map_or(deadline, |d| d.min(deadline)));
         CancelToken {
-            flag: Arc::clone(&self.flag),
+            shared: Arc::clone(&self.shared),
             deadline,
         }
     }
 
-    /// Asks every search holding this token (or a clone) to stop.
+    /// Asks every search holding this token (or a clone) to stop, and runs
+    /// the hooks of the searches that asked to hear of it.
     pub fn cancel(&self) {
-        self.flag.store(true, Ordering::Relaxed);
+        self.shared.flag.store(true, Ordering::SeqCst);
+        let hooks = match self.shared.hooks.lock() {
+            Ok(hooks) => hooks,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for (_, hook) in &hooks.live {
+            hook();
+        }
     }
 
     /// Whether the search should stop.
     pub fn is_cancelled(&self) -> bool {
-        self.flag.load(Ordering::Relaxed) || self.deadline.is_some_and(|d| Instant::now() >= d)
+        self.shared.flag.load(Ordering::Relaxed)
+            || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Runs `hook` when [`CancelToken::cancel`] is called on this token or a
+    /// clone, until the returned guard is dropped; at once if the flag is
+    /// already set. A hook runs on the cancelling thread and must be quick
+    /// (it is called under a lock). Deadlines do not run hooks.
+    ///
+    /// An engine uses this to stop work it has handed to a device at once,
+    /// rather than at its next check of [`CancelToken::is_cancelled`] (the GPU
+    /// engine raises its in-dispatch stop flag this way).
+    pub fn on_cancel(&self, hook: Arc<dyn Fn() + Send + Sync>) -> CancelHook<'_> {
+        let mut hooks = match self.shared.hooks.lock() {
+            Ok(hooks) => hooks,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let id = hooks.next_id;
+        hooks.next_id += 1;
+        if self.shared.flag.load(Ordering::SeqCst) {
+            hook();
+        }
+        hooks.live.push((id, hook));
+        CancelHook { token: self, id }
+    }
+}
+
+/// Unregisters a hook of [`CancelToken::on_cancel`] when dropped.
+#[must_use = "the hook is unregistered when this guard is dropped"]
+pub struct CancelHook<'a> {
+    token: &'a CancelToken,
+    id: u64,
+}
+
+impl Drop for CancelHook<'_> {
+    fn drop(&mut self) {
+        let mut hooks = match self.token.shared.hooks.lock() {
+            Ok(hooks) => hooks,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        hooks.live.retain(|(id, _)| *id != self.id);
     }
 }
 
@@ -278,5 +349,50 @@ pub trait Engine: Send + Sync {
     /// backend reports it (GPU engines): how energy meters find the same device.
     fn pci_bus_id(&self) -> Option<String> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn counter() -> (Arc<AtomicUsize>, Arc<dyn Fn() + Send + Sync>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&calls);
+        let hook = Arc::new(move || {
+            seen.fetch_add(1, Ordering::SeqCst);
+        });
+        (calls, hook)
+    }
+
+    #[test]
+    fn cancel_hooks_run_on_cancel_from_any_clone() {
+        let token = CancelToken::new();
+        let child = token.child_with_deadline(Instant::now() + Duration::from_secs(3600));
+        let (calls, hook) = counter();
+        let guard = child.on_cancel(hook);
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        token.clone().cancel();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        drop(guard);
+        // Unregistered: a second cancel does not reach it.
+        token.cancel();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn cancel_hooks_run_at_once_on_a_cancelled_token_and_not_on_deadlines() {
+        let token = CancelToken::new();
+        token.cancel();
+        let (calls, hook) = counter();
+        let _guard = token.on_cancel(hook);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+        let past = CancelToken::with_deadline(Instant::now());
+        let (calls, hook) = counter();
+        let _guard = past.on_cancel(hook);
+        assert!(past.is_cancelled());
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
     }
 }
