@@ -361,9 +361,9 @@ fn cancel_stops_the_batch_in_flight_and_reports_exactly_what_it_searched() {
     cancel_mid_batch(&gpu);
 }
 
-/// The adapter's device, and its info relabelled as a discrete GPU, so an
-/// engine built on it takes the hardware tuning (claims per workgroup).
-fn as_hardware() -> Option<(wgpu::Device, wgpu::Queue, wgpu::AdapterInfo)> {
+/// A device and queue on the best adapter, and its info, or `None` (after
+/// printing why) without an adapter.
+fn best_device() -> Option<(wgpu::Device, wgpu::Queue, wgpu::AdapterInfo)> {
     let instance = hashwatt::gpu::adapter::instance();
     let adapters = hashwatt::gpu::adapter::enumerate(&instance);
     let adapter = match hashwatt::gpu::adapter::select(&adapters, None) {
@@ -377,10 +377,17 @@ fn as_hardware() -> Option<(wgpu::Device, wgpu::Queue, wgpu::AdapterInfo)> {
     let (device, queue) =
         pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor::default()))
             .expect("device");
+    Some((device, queue, adapter.get_info()))
+}
+
+/// [`best_device`] with its info relabelled as a discrete GPU, so an engine
+/// built on it takes the hardware tuning (claims per workgroup).
+fn as_hardware() -> Option<(wgpu::Device, wgpu::Queue, wgpu::AdapterInfo)> {
+    let (device, queue, info) = best_device()?;
     let info = wgpu::AdapterInfo {
         name: "hardware stand-in".into(),
         device_type: wgpu::DeviceType::DiscreteGpu,
-        ..adapter.get_info()
+        ..info
     };
     Some((device, queue, info))
 }
@@ -417,25 +424,14 @@ fn the_per_workgroup_claims_of_hardware_adapters_match_cpu_and_stop_mid_batch() 
 
 #[test]
 fn injected_device_seam() {
-    let instance = hashwatt::gpu::adapter::instance();
-    let adapters = hashwatt::gpu::adapter::enumerate(&instance);
-    let adapter = match hashwatt::gpu::adapter::select(&adapters, None) {
-        Ok(a) => a,
-        Err(e) => {
-            assert!(!require_gpu(), "HASHWATT_REQUIRE_GPU=1 but {e}");
-            eprintln!("skipped: no GPU adapter ({e})");
-            return;
-        }
+    let Some((device, queue, info)) = best_device() else {
+        return;
     };
-    let (device, queue) =
-        pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor::default()))
-            .expect("device");
-    let engine =
-        GpuEngine::from_device(&device, &queue, adapter.get_info(), &GpuOptions::default())
-            .expect("engine");
+    let engine = GpuEngine::from_device(&device, &queue, info.clone(), &GpuOptions::default())
+        .expect("engine");
     assert_eq!(engine.name(), "gpu");
     assert_eq!(engine.threads(), 1);
-    assert_eq!(engine.device(), adapter.get_info().name);
+    assert_eq!(engine.device(), info.name);
     let genesis = hashwatt::bench::synthetic_header();
     let target = Target::from_compact(genesis.bits).expect("bits");
     let job = Job::new(genesis, 2_083_236_000, 2_000, target).expect("job");

@@ -39,7 +39,14 @@ fn tunables_are_override_constants() {
         .filter_map(|(_, o)| o.name.as_deref())
         .collect();
     names.sort_unstable();
-    assert_eq!(names, ["NONCES_PER_INVOCATION", "WORKGROUP_SIZE"]);
+    assert_eq!(
+        names,
+        [
+            "CLAIM_BY_WORKGROUP",
+            "NONCES_PER_INVOCATION",
+            "WORKGROUP_SIZE"
+        ]
+    );
 }
 
 #[test]
