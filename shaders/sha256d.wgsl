@@ -35,7 +35,8 @@
 //               too. Both are set per adapter through
 //               `PipelineCompilationOptions::constants`.
 //  [stop]       A cancel need not wait for the batches in flight: each
-//               workgroup reads the host's stop flag before it claims a chunk.
+//               workgroup (or invocation) reads the host's stop flag before it
+//               claims a chunk of the batch.
 
 // Workgroup size (set per adapter by the host).
 override WORKGROUP_SIZE: u32 = 256u;
@@ -82,7 +83,7 @@ struct Params {
 
 // Candidate nonces: an atomic counter and a fixed-capacity array. The counter
 // keeps counting past the capacity, so the host sees the overflow. `claimed`
-// counts the workgroups that took a chunk of the batch (see [stop]).
+// counts the chunks of the batch taken (see [stop]).
 struct Hits {
     count: atomic<u32>,
     claimed: atomic<u32>,
@@ -101,7 +102,6 @@ const STOPPED: u32 = 0xffffffffu;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> hits: Hits;
 @group(0) @binding(2) var<storage, read_write> control: Control;
-
 
 // Folded constants: wrapping u32 values of the expressions named, re-derived
 // from K, H0 and the padding words by tests/gpu_shader.rs.
@@ -441,9 +441,8 @@ fn main(@builtin(local_invocation_index) local: u32) {
         }
         first = atomicAdd(&hits.claimed, 1u) * NONCES_PER_INVOCATION;
     }
-    // The host keeps `count` well below 2^32 and dispatches at most one
-    // chunk's worth of invocations per nonce chunk plus fewer than a grid row
-    // of spare workgroups, so `first` cannot wrap.
+    // The host keeps `count` well below 2^32 and dispatches fewer than a grid
+    // row of spare workgroups, so `first` cannot wrap.
     // [multi] Several consecutive nonces per invocation.
     for (var i = 0u; i < NONCES_PER_INVOCATION; i++) {
         let offset = first + i;

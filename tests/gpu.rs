@@ -300,7 +300,7 @@ fn cancellation_stops_a_full_range_search() {
 /// points and checks the hand-back time and that the part searched is one
 /// prefix of the range with every hit in it reported.
 fn cancel_mid_batch(gpu: &GpuEngine) {
-    let live = gpu.stops_mid_batch().expect("engine");
+    let live = gpu.stops_mid_batch();
     if gpu.adapter_info().backend == wgpu::Backend::Vulkan {
         assert!(live, "the Vulkan stop flag is not in use");
     }
@@ -649,7 +649,7 @@ fn cli_devices_shows_the_engine_device_memory() {
     }
     // How a cancel reaches the engine, and its batch time: on lavapipe's
     // Vulkan driver the stop flag and the software default of 20 ms.
-    let live = engine.stops_mid_batch().unwrap();
+    let live = engine.stops_mid_batch();
     let ms = engine.batch_time().as_secs_f64() * 1e3;
     assert_eq!(entry["stops_mid_batch"], live, "{entry}");
     assert_eq!(entry["batch_ms"].as_f64(), Some(ms), "{entry}");

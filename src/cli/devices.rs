@@ -163,7 +163,7 @@ fn engine_probe(index: usize) -> Result<EngineProbe, String> {
     let engine = hashwatt::gpu::GpuEngine::open(&options).map_err(|e| e.to_string())?;
     Ok(EngineProbe {
         memory: engine.measured_device_memory().map_err(|e| e.to_string())?,
-        stops_mid_batch: engine.stops_mid_batch().map_err(|e| e.to_string())?,
+        stops_mid_batch: engine.stops_mid_batch(),
         batch_ms: engine.batch_time().as_secs_f64() * 1e3,
     })
 }

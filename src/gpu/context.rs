@@ -65,8 +65,9 @@ pub(crate) struct Pending {
 pub(crate) struct Readback {
     /// Candidates the kernel counted (may exceed the capacity).
     pub count: u32,
-    /// Workgroups that claimed a chunk of the batch: all of them, unless the
-    /// stop flag was seen during the batch.
+    /// Chunks of the batch claimed (by workgroups or invocations, see
+    /// [`Tuning::nonces_per_claim`]): all of them, unless the stop flag was
+    /// seen during the batch.
     pub claimed: u32,
     /// The stored candidates: `min(count, capacity)` nonces, in no particular order.
     pub nonces: Vec<u32>,

@@ -84,6 +84,8 @@ pub struct GpuEngine {
     batch_nonces: AtomicU64,
     /// Last measured rate in nonces per second (`f64` bits; 0: not yet measured).
     rate: AtomicU64,
+    /// Whether the context's stop flag is live (fixed when it is built).
+    stops_mid_batch: bool,
     /// Set by the device-lost callback when this engine owns the device.
     lost: Arc<Mutex<Option<String>>>,
     /// The CPU engine that searches a batch again when its hit buffer
@@ -208,10 +210,11 @@ impl GpuEngine {
             options.trusted_shader,
         )?;
         let batch_step = ctx.tuning().nonces_per_workgroup() * workgroups_per_round(&info);
+        let stops_mid_batch = ctx.stop().is_live();
         let batch_time =
             options
                 .batch_time
-                .unwrap_or(if adapter::is_software(&info) && ctx.stop().is_live() {
+                .unwrap_or(if adapter::is_software(&info) && stops_mid_batch {
                     super::SOFTWARE_BATCH_TIME
                 } else {
                     super::DEFAULT_BATCH_TIME
@@ -222,6 +225,7 @@ impl GpuEngine {
             ctx: Mutex::new(ctx),
             info,
             batch_time,
+            stops_mid_batch,
             batch_step,
             batch_nonces: AtomicU64::new(first),
             rate: AtomicU64::new(0),
@@ -257,16 +261,8 @@ impl GpuEngine {
 
     /// Whether a cancel stops the batches in flight from inside the kernel
     /// (the Vulkan stop flag), so the hand-back does not wait for them to end.
-    ///
-    /// # Errors
-    /// [`GpuError::Poisoned`] if a search panicked while holding the context.
-    pub fn stops_mid_batch(&self) -> Result<bool, GpuError> {
-        Ok(self
-            .ctx
-            .lock()
-            .map_err(|_| GpuError::Poisoned)?
-            .stop()
-            .is_live())
+    pub fn stops_mid_batch(&self) -> bool {
+        self.stops_mid_batch
     }
 
     /// The current batch size in nonces (adapted to [`GpuOptions::batch_time`]).
